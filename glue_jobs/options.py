@@ -1,0 +1,37 @@
+"""Job arguments: ``getResolvedOptions`` on Glue, argparse with the same ``--name value`` form locally."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pyspark.sql import SparkSession
+
+
+def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[str, str]:
+    arguments = list(sys.argv if argv is None else argv)
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        parser = argparse.ArgumentParser()
+        for name in names:
+            parser.add_argument(f"--{name}", required=True)
+        parsed, _unknown = parser.parse_known_args(arguments[1:])
+        return {name: str(getattr(parsed, name)) for name in names}
+    resolved: dict[str, str] = getResolvedOptions(arguments, list(names))
+    return resolved
+
+
+def job_spark_session() -> SparkSession:
+    try:
+        from awsglue.context import GlueContext  # type: ignore[import-not-found]
+        from pyspark.context import SparkContext
+    except ImportError:
+        from ingestion.settings import Settings
+        from ingestion.spark import local_spark_session
+
+        settings = Settings()
+        return local_spark_session(settings.spark_master, settings.spark_driver_memory)
+    session: SparkSession = GlueContext(SparkContext.getOrCreate()).spark_session
+    return session

@@ -1,0 +1,1 @@
+"""Ingestion library: validation, parsing and landing of the four sources into bronze."""

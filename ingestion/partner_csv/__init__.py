@@ -1,0 +1,1 @@
+"""Partner CSVs delivered over SFTP: contract, dialect detection, parsing and landing."""

@@ -1,0 +1,46 @@
+"""Configuration read from the environment (prefix ``LAKEHOUSE_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingestion.calendar import today_in_sao_paulo
+
+
+class Backend(StrEnum):
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class Settings(BaseSettings):
+    """Everything that differs between one laptop and AWS. Business logic never reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKEHOUSE_", env_file=".env", extra="ignore")
+
+    backend: Backend = Backend.LOCAL
+    lake: Path = Path("lake")
+    # On AWS the lake is a bucket; keys below it follow the same layout as the local folder.
+    bucket: str | None = None
+    region: str = "us-east-1"
+    glue_job_partner_csv: str = "partner-csv-to-bronze"
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
+    mysql_url: SecretStr | None = None
+    mysql_secret_id: str | None = None
+    opensearch_url: str | None = None
+    opensearch_secret_id: str | None = None
+    aurora_url: SecretStr | None = None
+    aurora_secret_id: str | None = None
+    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for client ids, kept outside the lake")
+    pseudonym_key_secret_id: str | None = None
+
+    def for_lake(self, lake: Path | None) -> Settings:
+        return self if lake is None else self.model_copy(update={"lake": lake})
+
+
+def default_day() -> str:
+    return today_in_sao_paulo().isoformat()

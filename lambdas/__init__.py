@@ -1,0 +1,1 @@
+"""Lambda handlers: a few lines each over the ingestion and serving libraries."""

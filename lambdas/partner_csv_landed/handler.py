@@ -1,0 +1,34 @@
+"""S3 ObjectCreated on ``sftp/<partner>/<day>/<name>.csv`` -> validate -> start the CSV Glue job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+
+from ingestion.partner_csv.landing import handle_upload
+from lambdas import runtime
+
+logger = Logger(service="partner-csv-landed")
+
+
+@event_source(data_class=S3Event)
+def handler(event: S3Event, context: Any) -> list[dict[str, str]]:
+    config = runtime.settings()
+    outcomes = []
+    for record in event.records:
+        bucket = record.s3.bucket.name
+        outcome = handle_upload(
+            runtime.object_store(config, bucket),
+            runtime.job_launcher(config),
+            lake_uri=runtime.lake_uri(config, bucket),
+            job_name=config.glue_job_partner_csv,
+            key=record.s3.get_object.key,
+            size=record.s3.get_object.size or 0,
+            etag=record.s3.get_object.etag,
+            event_time=record.event_time,
+        )
+        logger.info("partner upload handled", extra={"key": outcome.key, "action": outcome.action, "detail": outcome.detail})
+        outcomes.append({"key": outcome.key, "action": outcome.action, "detail": outcome.detail})
+    return outcomes

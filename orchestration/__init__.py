@@ -1,0 +1,1 @@
+"""Wiring: events, schedules, the local Glue runner, the `lakehouse` command, infrastructure."""

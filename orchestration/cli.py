@@ -1,0 +1,155 @@
+"""The `lakehouse` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.calendar import parse_day
+from ingestion.settings import Settings, default_day
+from ingestion.spark import JavaMissingError
+
+app = typer.Typer(help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True)
+console = Console()
+
+LakeOption = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (default: today in America/Sao_Paulo).")]
+
+
+def _settings(lake: Path | None) -> Settings:
+    return Settings().for_lake(lake)
+
+
+def _day(date: str | None) -> str:
+    try:
+        return parse_day(date or default_day()).isoformat()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--date") from exc
+
+
+def _print_summary(report: dict[str, Any]) -> None:
+    table = Table(title=f"lakehouse run {report['day']}: {report['status']}")
+    for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason"):
+        table.add_column(column, justify="right" if column in {"files", "rows read", "landed", "quarantined"} else "left")
+    for name, summary in report["sources"].items():
+        reasons = ", ".join(f"{reason}={count}" for reason, count in summary["quarantined_by_reason"].items())
+        table.add_row(
+            name,
+            summary["status"],
+            str(summary["files"]),
+            f"{summary['rows_read']:,}",
+            f"{summary['rows_landed']:,}",
+            f"{summary['rows_quarantined']:,}",
+            reasons or "-",
+        )
+    console.print(table)
+    tests = report["dbt"]["tests"]
+    console.print(f"dbt: {len(report['dbt']['models'])} models, {tests['passed']}/{tests['total']} tests passed")
+    for failure in report["dbt"]["failures"]:
+        console.print(f"[red]  {failure}[/red]")
+    for name, summary in report["sources"].items():
+        for error in summary["errors"]:
+            console.print(f"[red]  {name}: {error}[/red]")
+    if isinstance(report["gold"], list):
+        for table_info in report["gold"]:
+            console.print(f"published {table_info['table']}: {table_info['rows']:,} rows")
+    else:
+        console.print(f"[red]{report['gold']}[/red]")
+
+
+def _run(settings: Settings, day: str) -> dict[str, Any]:
+    from orchestration.pipeline import run_day
+
+    with console.status("starting") as status:
+        report = run_day(settings, day, step=lambda message: status.update(message))
+    _print_summary(report)
+    console.print(f"report: {settings.lake.resolve() / 'reports' / f'run-{day}.json'}")
+    return report
+
+
+@app.command()
+def run(lake: LakeOption = None, date: DateOption = None) -> None:
+    """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
+    settings, day = _settings(lake), _day(date)
+    try:
+        report = _run(settings, day)
+    except JavaMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if report["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    lake: LakeOption = None,
+    date: DateOption = None,
+    rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+) -> None:
+    """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
+    from ingestion.partner_csv.sample_data import write_partner_day
+
+    settings, day = _settings(lake), _day(date)
+    landing = settings.lake.resolve() / "landing"
+    written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
+    console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+    try:
+        report = _run(settings, day)
+    except JavaMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"')
+    if report["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL against the catalog (schemas bronze, silver, gold).")],
+    lake: LakeOption = None,
+    output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
+) -> None:
+    """Run SQL against the local catalog (read-only)."""
+    import duckdb
+
+    from orchestration.pipeline import catalog_path
+
+    path = catalog_path(_settings(lake).lake.resolve())
+    if not path.exists():
+        console.print(f"[red]no catalog at {path}: run `lakehouse demo` or `lakehouse run` first[/red]")
+        raise typer.Exit(2)
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            result = connection.execute(sql)
+        except duckdb.Error as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        columns = [column[0] for column in result.description or []]
+        rows = result.fetchall()
+    if output == "json":
+        typer.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False))
+    elif output == "csv":
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif output == "table":
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*("" if value is None else str(value) for value in row))
+        console.print(table)
+    else:
+        raise typer.BadParameter("expected csv, json or table", param_hint="--format")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""``lakehouse run``: one day end to end — ingestion, dbt build (tests gate publication), publication."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ingestion.catalog import register_bronze_tables
+from ingestion.manifest import read_manifests
+from ingestion.settings import Settings
+from ingestion.storage import LocalObjectStore
+from orchestration.dbt_runner import gold_models, run_dbt
+from orchestration.dispatcher import dispatch_object_created
+from orchestration.gold_publication import publish_gold
+from orchestration.report import source_summary, write_report
+from orchestration.sources import SOURCES, all_bronze_tables
+
+Step = Callable[[str], None]
+
+
+def catalog_path(lake_root: Path) -> Path:
+    return lake_root / "catalog.duckdb"
+
+
+def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], step: Step) -> list[str]:
+    errors: list[str] = []
+    for index, key in enumerate(keys, start=1):
+        step(f"{source_name}: {index}/{len(keys)} {key.rsplit('/', 1)[-1]}")
+        try:
+            dispatch_object_created(store, key)
+        except Exception as exc:  # one bad file never stops the others; the report names it
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            errors.append(f"{key}: {type(exc).__name__}: {first_line}")
+    return errors
+
+
+def run_day(settings: Settings, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
+    """Processes what is in the landing zone for ``day``; returns (and writes) the run report."""
+    started = time.monotonic()
+    lake_root = settings.lake.resolve()
+    for layer in ("landing", "bronze", "silver", "gold", "quarantine", "reports"):
+        (lake_root / layer).mkdir(parents=True, exist_ok=True)
+    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)  # the local handlers read their settings like a Lambda
+    store = LocalObjectStore(lake_root)
+
+    sources: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    for source in SOURCES:
+        began = time.monotonic()
+        errors = _ingest_source(store, source.name, source.landing_keys(store, day), step)
+        sources[source.name] = source_summary(read_manifests(store, source.name, day), errors)
+        timings[f"ingest_{source.name}"] = round(time.monotonic() - began, 3)
+
+    step("dbt build")
+    began = time.monotonic()
+    register_bronze_tables(catalog_path(lake_root), lake_root, all_bronze_tables(lake_root))
+    dbt = run_dbt(["build"], lake_root)
+    timings["dbt_build"] = round(time.monotonic() - began, 3)
+
+    published: list[dict[str, Any]] = []
+    if dbt.success:
+        step("publishing gold")
+        began = time.monotonic()
+        published = [
+            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
+            for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
+        ]
+        timings["publish_gold"] = round(time.monotonic() - began, 3)
+
+    failed = not dbt.success or any(summary["status"] == "failed" for summary in sources.values())
+    report: dict[str, Any] = {
+        "day": day,
+        "lake": str(lake_root),
+        "status": "failed" if failed else "succeeded",
+        "finished_at": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
+        "sources": sources,
+        "dbt": dbt.as_report(),
+        "gold": published if dbt.success else "not published: dbt build failed (previous gold left unchanged)",
+        "publications": {},
+        "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
+    }
+    write_report(store, day, report)
+    return report

@@ -1,0 +1,38 @@
+"""The sources a daily run processes: how each finds its inputs for a day and which bronze tables it owns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.catalog import BronzeTable
+from ingestion.ingestion_tables import MANIFESTS_TABLE
+from ingestion.partner_csv import contract as partner_csv
+from ingestion.storage import LocalObjectStore
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    # Landing keys of the day that arrive as files (each becomes an ObjectCreated event).
+    landing_keys: Callable[[LocalObjectStore, str], list[str]]
+    bronze_tables: Callable[[Path], list[BronzeTable]]
+
+
+def partner_csv_landing_keys(store: LocalObjectStore, day: str) -> list[str]:
+    keys = [info.key for info in store.list("landing/sftp")]
+    return [key for key in keys if key.split("/")[3:4] == [day] and len(key.split("/")) == 5]
+
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        name=partner_csv.SOURCE,
+        landing_keys=partner_csv_landing_keys,
+        bronze_tables=lambda _lake: [partner_csv.BRONZE_TABLE, partner_csv.QUARANTINE_TABLE],
+    ),
+)
+
+
+def all_bronze_tables(lake_root: Path) -> list[BronzeTable]:
+    return [MANIFESTS_TABLE, *(table for source in SOURCES for table in source.bronze_tables(lake_root))]

@@ -1,0 +1,1 @@
+"""Publication libraries: MySQL, OpenSearch, dashboards. They import nothing from the entry points."""

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.support.mariadb import mariadb_server, mariadb_url
+
+__all__ = ["mariadb_server", "mariadb_url"]
