@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -16,9 +17,11 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_name(value: str) -> str:
-    """A file-system- and S3-safe identifier derived from a name (never empty)."""
-    cleaned = _SAFE_NAME.sub("_", value).strip("._")
-    return cleaned or "unnamed"
+    """A file-system- and S3-safe identifier derived from a name; a changed name gets a hash so none collide."""
+    cleaned = _SAFE_NAME.sub("_", value).strip("._") or "unnamed"
+    if cleaned == value:
+        return cleaned
+    return f"{cleaned}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
 
 
 def landing_prefix(source_prefix: str, day: str | None = None) -> str:

@@ -23,7 +23,7 @@ def require_java() -> None:
 @lru_cache(maxsize=1)
 def local_spark_session(master: str = "local[2]", driver_memory: str = "2g") -> SparkSession:
     require_java()
-    return (
+    session = (
         SparkSession.builder.master(master)
         .appName("lakehouse-local-glue")
         .config("spark.driver.memory", driver_memory)
@@ -33,6 +33,9 @@ def local_spark_session(master: str = "local[2]", driver_memory: str = "2g") -> 
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=/tmp")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=/tmp -Dlog4j2.level=ERROR")
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")
+    return session

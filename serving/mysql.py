@@ -191,8 +191,9 @@ def _quote(identifier: str) -> str:
 
 
 def _quoted_text(values: pa.Array) -> pa.Array:
-    escaped = pc.replace_substring(values, "'", "''")
-    return pc.binary_join_element_wise("'", escaped, "'", "")
+    if pc.any(pc.match_substring(values, "'")).as_py():
+        values = pc.replace_substring(values, "'", "''")
+    return pc.binary_join_element_wise("'", values, "'", "")
 
 
 def sql_literals(values: pa.Array) -> pa.Array:

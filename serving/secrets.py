@@ -5,6 +5,7 @@ A secret's value only ever travels as a ``SecretStr``; messages name the secret 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import SecretStr
@@ -14,6 +15,17 @@ from ingestion.settings import Backend, Settings
 
 class SecretUnavailableError(RuntimeError):
     pass
+
+
+class _DropSecretPayloads(logging.Filter):
+    """botocore logs whole response bodies at DEBUG, and a GetSecretValue body is the secret itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "SecretString" not in message and "SecretBinary" not in message
+
+
+logging.getLogger("botocore.parsers").addFilter(_DropSecretPayloads())
 
 
 def resolve_secret(

@@ -40,7 +40,7 @@ def handle_upload(
     if previous is not None and previous.etag == etag and previous.status in {"landed", "quarantined"}:
         return LandingOutcome(key, "duplicate", f"already processed as {previous.status}")
     try:
-        detected = detect_format(key, store.read_bytes(key, HEAD_BYTES), size)
+        detected = detect_format(key, store.read_bytes(key, HEAD_BYTES) if size else b"", size)
     except InvalidUpload as exc:
         reason = str(exc)
         target = quarantine_file(store, SOURCE, landed.day, landed.file_id, key, reason)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -35,6 +36,7 @@ from ingestion.positional.layout import (
     SOURCE_FILE_COLUMN,
     SOURCE_LINE_COLUMN,
     ControlRecord,
+    FieldType,
     Layout,
     UnknownLayoutError,
     layout_for_filename,
@@ -79,19 +81,54 @@ def bronze_key(layout_name: str, day: str, file_id: str) -> str:
     return f"{bronze_table_prefix(layout_name)}/{PARTITION_COLUMN}={day}/{file_id}.parquet"
 
 
-class _ParquetSink:
-    """Writes tables in row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter)."""
+def dictionary_columns(layout: Layout) -> list[str]:
+    """Columns worth a Parquet dictionary: repetitive ones, not keys, amounts or long free text."""
+    return [
+        item.name
+        for item in layout.fields
+        if item.name not in layout.key
+        and item.type is not FieldType.DECIMAL
+        and not (item.type is FieldType.STRING and item.length > 30)
+    ] + [SOURCE_FILE_COLUMN]
 
-    def __init__(self, path: Path, schema: pa.Schema, create_empty: bool) -> None:
+
+class _ParquetSink:
+    """Writes row groups of exactly ``ROW_GROUP_ROWS`` rows (the last one shorter) on a writer thread.
+
+    Encoding and compression run while the next batch is parsed (Arrow releases the GIL); at most one
+    row group waits for the writer, so memory stays bounded. ``constants`` are columns with one value
+    for the whole file, materialised per row group by the writer thread.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        schema: pa.Schema,
+        create_empty: bool,
+        dictionary: Sequence[str] = (),
+        constants: Mapping[str, str] | None = None,
+    ) -> None:
         self._path = path
         self._schema = schema
+        self._dictionary = list(dictionary)
+        self._constants = {name: pa.scalar(value, pa.string()) for name, value in (constants or {}).items()}
         self._buffer: list[pa.Table] = []
         self._buffered = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
+        self._pending: Future[None] | None = None
         self._writer: pq.ParquetWriter | None = self._open() if create_empty else None
         self.rows = 0
 
     def _open(self) -> pq.ParquetWriter:
-        return pq.ParquetWriter(self._path, self._schema, compression=COMPRESSION, write_statistics=True)
+        encodings = {name: "DELTA_BINARY_PACKED" for name in (SOURCE_LINE_COLUMN, "line") if name in self._schema.names}
+        return pq.ParquetWriter(
+            self._path,
+            self._schema,
+            compression=COMPRESSION,
+            use_dictionary=self._dictionary,
+            column_encoding=encodings,
+            write_statistics=True,
+        )
 
     def add(self, table: pa.Table) -> None:
         if not table.num_rows:
@@ -103,19 +140,41 @@ class _ParquetSink:
 
     def _flush(self, rows: int) -> None:
         pending = pa.concat_tables(self._buffer)
-        self._writer = self._writer or self._open()
-        # One contiguous chunk per row group: page boundaries then depend on the data only.
-        self._writer.write_table(pending.slice(0, rows).combine_chunks(), row_group_size=rows)
         rest = pending.slice(rows)
         self._buffer = [rest] if rest.num_rows else []
         self._buffered = rest.num_rows
+        self._wait()
+        self._pending = self._executor.submit(self._write, pending.slice(0, rows))
         self.rows += rows
+
+    def _write(self, group: pa.Table) -> None:
+        # One contiguous chunk per row group: page boundaries then depend on the data only.
+        group = group.combine_chunks()
+        columns = {name: group.column(name) for name in group.column_names}
+        columns.update({name: pa.repeat(value, group.num_rows) for name, value in self._constants.items()})
+        self._writer = self._writer or self._open()
+        table = pa.Table.from_arrays([columns[name] for name in self._schema.names], schema=self._schema)
+        self._writer.write_table(table, row_group_size=group.num_rows)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def close(self) -> None:
         if self._buffered:
             self._flush(self._buffered)
+        self._wait()
+        self.abort()
+
+    def abort(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.exception()  # let it finish before closing; the caller is already handling an error
+        self._executor.shutdown(wait=True)
         if self._writer is not None:
             self._writer.close()
+            self._writer = None
 
 
 @dataclass
@@ -141,20 +200,44 @@ class _Line:
     rejected: str | None
 
 
+class _BlankRun:
+    """Consecutive blank lines not yet followed by content; only the first texts are kept."""
+
+    KEPT_TEXTS = 10_000
+
+    def __init__(self) -> None:
+        self.first = 0
+        self.count = 0
+        self.texts: list[str] = []
+
+    def add(self, number: int, text: str) -> None:
+        if not self.count:
+            self.first = number
+        self.count += 1
+        if len(self.texts) < self.KEPT_TEXTS:
+            self.texts.append(text)
+
+    def quarantine_tables(self, chunk: int = ROW_GROUP_ROWS) -> Iterator[pa.Table]:
+        """Blank lines inside the body are rejected; beyond the kept ones their text is recorded as ''."""
+        for offset in range(0, self.count, chunk):
+            size = min(chunk, self.count - offset)
+            texts = self.texts[offset : offset + size]
+            texts += [""] * (size - len(texts))
+            yield quarantine_rows(range(self.first + offset, self.first + offset + size), texts, BLANK_LINE)
+
+
 class _Conversion:
     """The per-file state while batches stream through: header, blank-line run and trailer candidate."""
 
-    def __init__(self, layout: Layout, source_file: str, bronze: _ParquetSink, quarantine: _ParquetSink) -> None:
+    def __init__(self, layout: Layout, bronze: _ParquetSink, quarantine: _ParquetSink) -> None:
         self.layout = layout
-        self.source_file = source_file
         self.bronze = bronze
         self.quarantine = quarantine
         self.result = StreamResult()
         self.lines_seen = 0
         # The last non-blank line, held back until we know whether it is the file's trailer.
         self.candidate: _Line | None = None
-        # Blank lines not yet followed by content: ignored if they end the file, rejected otherwise.
-        self.blanks: list[_Line] = []
+        self.blanks = _BlankRun()
         self.misplaced = [
             (record.match, f"misplaced {kind} record")
             for kind, record in (("header", layout.header), ("trailer", layout.trailer))
@@ -162,22 +245,20 @@ class _Conversion:
         ]
 
     def feed(self, batch: LineBatch) -> None:
-        lines, rejected = batch.lines, batch.rejected
         start = 0
         if batch.first_line == 1 and self.layout.header is not None:
-            start = self._header(_Line(1, lines[0].as_py(), rejected.get(0)))
-        self.lines_seen += len(lines)
-        end = _content_end(lines, rejected, start)
-        if end == start:
-            self.blanks.extend(_Line(batch.first_line + i, lines[i].as_py(), None) for i in range(start, len(lines)))
-            return
-        self._settle_held_lines()
-        detail_end = end - 1 if self.layout.trailer is not None else end
-        self._details(lines.slice(start, detail_end - start), batch.first_line + start, _shift(rejected, start, detail_end))
-        if self.layout.trailer is not None:
-            last = end - 1
-            self.candidate = _Line(batch.first_line + last, lines[last].as_py(), rejected.get(last))
-        self.blanks = [_Line(batch.first_line + i, lines[i].as_py(), None) for i in range(end, len(lines))]
+            start = self._header(_Line(1, batch.text(0), batch.rejected.get(0)))
+        self.lines_seen += len(batch)
+        end = _content_end(batch, start)
+        if end > start:
+            self._settle_held_lines()
+            detail_end = end - 1 if self.layout.trailer is not None else end
+            self._details(batch, np.arange(start, detail_end))
+            if self.layout.trailer is not None:
+                last = end - 1
+                self.candidate = _Line(batch.first_line + last, batch.text(last), batch.rejected.get(last))
+        for index in range(max(start, end), len(batch)):
+            self.blanks.add(batch.first_line + index, batch.text(index))
 
     def finish(self) -> StreamResult:
         if self.layout.header is not None and self.lines_seen == 0:
@@ -192,7 +273,7 @@ class _Conversion:
             else:
                 self._single_detail(candidate)
                 self._problem(f"the last record (line {candidate.number}) is not a trailer record ({trailer.match!r})")
-        self.result.trailing_blank_lines = len(self.blanks)
+        self.result.trailing_blank_lines = self.blanks.count
         return self.result
 
     def _problem(self, message: str) -> None:
@@ -227,29 +308,23 @@ class _Conversion:
         if self.candidate is not None:
             self._single_detail(self.candidate)
             self.candidate = None
-        if self.blanks:
-            numbers = np.array([line.number for line in self.blanks], dtype=np.int64)
-            self._reject(quarantine_rows(numbers, [line.text for line in self.blanks], [BLANK_LINE] * len(self.blanks)))
-            self.result.rows_read += len(self.blanks)
-            self.blanks = []
+        if self.blanks.count:
+            for table in self.blanks.quarantine_tables():
+                self._reject(table)
+            self.result.rows_read += self.blanks.count
+            self.blanks = _BlankRun()
 
     def _single_detail(self, line: _Line) -> None:
         rejected = {0: line.rejected} if line.rejected else {}
-        self._details(pa.array([line.text], pa.string()), line.number, rejected)
+        self._details(LineBatch.from_texts([line.text], line.number, rejected), np.arange(1))
 
-    def _details(self, lines: pa.StringArray, first_line: int, rejected: Mapping[int, str]) -> None:
-        if not len(lines):
+    def _details(self, batch: LineBatch, rows: np.ndarray) -> None:
+        if not len(rows):
             return
-        numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
-        parsed = parse_records(self.layout, lines, numbers, SOURCE_LINE_COLUMN, rejected, self.misplaced)
-        self.result.rows_read += len(lines)
+        parsed = parse_records(self.layout, batch, rows, SOURCE_LINE_COLUMN, self.misplaced)
+        self.result.rows_read += len(rows)
         self.result.rows_landed += parsed.good.num_rows
-        good = parsed.good
-        self.bronze.add(
-            good.add_column(
-                good.num_columns - 1, SOURCE_FILE_COLUMN, pa.repeat(pa.scalar(self.source_file), good.num_rows)
-            )
-        )
+        self.bronze.add(parsed.good)
         if parsed.bad.num_rows:
             self._reject(parsed.bad)
 
@@ -259,21 +334,12 @@ class _Conversion:
         self.quarantine.add(rows)
 
 
-def _content_end(lines: pa.StringArray, rejected: Mapping[int, str], start: int) -> int:
+def _content_end(batch: LineBatch, start: int) -> int:
     """Index just after the last line of the batch that is not blank (``start`` if all are)."""
-    last = len(lines) - 1
-    if last < start or (last in rejected or lines[last].as_py().strip()):
-        return max(last + 1, start)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(lines.slice(start))), 0).to_numpy(zero_copy_only=False)
-    for position in rejected:
-        if position >= start:
-            blank[position - start] = False
-    content = np.flatnonzero(~blank)
-    return start + int(content[-1]) + 1 if len(content) else start
-
-
-def _shift(rejected: Mapping[int, str], start: int, end: int) -> dict[int, str]:
-    return {position - start: reason for position, reason in rejected.items() if start <= position < end}
+    for index in range(len(batch) - 1, start - 1, -1):
+        if index in batch.rejected or batch.text(index).strip():
+            return index + 1
+    return start
 
 
 def _parse_control(layout: Layout, kind: str, record: ControlRecord, line: _Line) -> tuple[dict[str, object], str | None]:
@@ -284,7 +350,7 @@ def _parse_control(layout: Layout, kind: str, record: ControlRecord, line: _Line
         record_length=layout.record_length,
         fields=record.fields,
     )
-    parsed = parse_records(spec, pa.array([line.text], pa.string()), pa.array([line.number], pa.int64()), "_line")
+    parsed = parse_records(spec, LineBatch.from_texts([line.text], line.number), np.arange(1), "_line")
     if parsed.bad.num_rows:
         return {}, f"{kind} record (line {line.number}): {parsed.bad['reason'][0].as_py()}"
     row = parsed.good.to_pylist()[0]
@@ -302,16 +368,25 @@ def convert_stream(
 ) -> StreamResult:
     """Converts one open file; ``quarantine_path`` is only created when some line is rejected."""
     reader = LineReader(stream, encoding=layout.encoding, block_bytes=block_bytes)
-    bronze = _ParquetSink(bronze_path, layout.arrow_schema(), create_empty=True)
-    quarantine = _ParquetSink(quarantine_path, QUARANTINE_SCHEMA, create_empty=False)
-    conversion = _Conversion(layout, source_file, bronze, quarantine)
+    bronze = _ParquetSink(
+        bronze_path,
+        layout.arrow_schema(),
+        create_empty=True,
+        dictionary=dictionary_columns(layout),
+        constants={SOURCE_FILE_COLUMN: source_file},
+    )
+    quarantine = _ParquetSink(quarantine_path, QUARANTINE_SCHEMA, create_empty=False, dictionary=["reason", "field"])
+    conversion = _Conversion(layout, bronze, quarantine)
     try:
         for batch in reader:
             conversion.feed(batch)
         result = conversion.finish()
-    finally:
         bronze.close()
         quarantine.close()
+    except BaseException:
+        bronze.abort()
+        quarantine.abort()
+        raise
     result.encoding = reader.encoding
     return result
 

@@ -1,19 +1,26 @@
 """Vectorised slicing and typing of fixed-width records; every line either parses or gets a reason.
 
-A batch of lines is checked column by column with Arrow compute kernels, never line by line in
-Python. The first failing check of a line is its reason (record length, then fields in layout order).
+The records of a batch that have the right length form a (rows x record_length) matrix of code units
+(a strided view of the file block, no copy). Each field is a column slice of it: numbers and dates are
+computed from the digit columns with numpy, strings become Arrow arrays trimmed by Arrow kernels.
+Only the few lines that fail go through Python, to render their quarantine rows. The first failing
+check of a line is its reason (decoding, blank line, misplaced header/trailer, length, then fields
+in layout order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.positional.layout import Field, FieldType, Layout
+from ingestion.positional.reader import LineBatch
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -25,24 +32,23 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 BLANK_LINE = "blank line"
-_NUMBER = r"^[+-]?[0-9]+$"
+_SPACE = 0x20
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DATE_PARTS = {"Y": 4, "m": 2, "d": 2}
 _NULL_STRING = pa.scalar(None, pa.string())
-
-
-@dataclass(frozen=True)
-class Check:
-    """One rule broken by some rows of a batch: ``failed`` is a boolean mask over the batch."""
-
-    failed: pa.BooleanArray
-    reason: str
-    field: str | None = None
-    value: pa.StringArray | None = None
 
 
 @dataclass(frozen=True)
 class ParsedBatch:
     good: pa.Table  # the layout's typed columns plus the line number column
     bad: pa.Table  # QUARANTINE_SCHEMA
+
+
+@dataclass(frozen=True)
+class _Check:
+    failed: np.ndarray  # bool over the rows being parsed
+    reason: str
+    field: Field | None = None
 
 
 def wrong_length_reason(layout: Layout) -> str:
@@ -61,122 +67,267 @@ def invalid_reason(item: Field) -> str:
     return f"{item.name}: not a valid date in format {item.date_format}"
 
 
-def quarantine_rows(lines: np.ndarray, raws: list[str], reasons: list[str]) -> pa.Table:
-    """A few line-level rejections built in Python (header/trailer, blank lines, undecodable lines)."""
+def quarantine_rows(lines: Sequence[int], raws: Sequence[str], reason: str) -> pa.Table:
+    """Line-level rejections decided outside :func:`parse_records` (blank lines held at a batch end)."""
+    count = len(raws)
     return pa.table(
-        {
-            "line": pa.array(lines, pa.int64()),
-            "raw": pa.array(raws, pa.string()),
-            "reason": pa.array(reasons, pa.string()),
-            "field": pa.nulls(len(raws), pa.string()),
-            "value": pa.nulls(len(raws), pa.string()),
-        },
+        [
+            pa.array(lines, pa.int64()),
+            pa.array(raws, pa.string()),
+            pa.array([reason] * count, pa.string()),
+            pa.nulls(count, pa.string()),
+            pa.nulls(count, pa.string()),
+        ],
         schema=QUARANTINE_SCHEMA,
     )
 
 
-def _parse_integers(text: pa.StringArray, blank: pa.BooleanArray) -> tuple[pa.Int64Array, pa.BooleanArray | None]:
-    """int64 values (null when blank or invalid) and the mask of invalid non-blank values, if any."""
-    candidates = pc.if_else(blank, _NULL_STRING, text) if blank.true_count else text
-    try:
-        return pc.cast(candidates, pa.int64()), None
-    except pa.ArrowInvalid:
-        # Rare path: some value is not a plain integer (Arrow also refuses a leading '+').
-        valid = pc.fill_null(pc.match_substring_regex(candidates, _NUMBER), False)
-        cleaned = pc.if_else(valid, pc.utf8_ltrim(candidates, characters="+"), _NULL_STRING)
-        return pc.cast(cleaned, pa.int64()), pc.and_not(valid, blank)
+def _record_matrix(batch: LineBatch, rows: np.ndarray, width: int) -> np.ndarray:
+    """(rows x width) code units of the given lines; a zero-copy view when they are evenly spaced."""
+    starts = batch.starts[rows]
+    if len(starts) == 0:
+        return np.empty((0, width), dtype=batch.units.dtype)
+    stride = int(starts[1] - starts[0]) if len(starts) > 1 else width
+    if stride >= width and (len(starts) < 3 or bool(np.all(np.diff(starts) == stride))):
+        item = batch.units.itemsize
+        base = batch.units[int(starts[0]) :]
+        return np.lib.stride_tricks.as_strided(base, shape=(len(starts), width), strides=(stride * item, item), writeable=False)
+    return batch.units[starts[:, None] + np.arange(width)]
 
 
-def _parse_dates(text: pa.StringArray, blank: pa.BooleanArray, date_format: str) -> tuple[pa.Array, pa.BooleanArray]:
-    parsed = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
-    # strptime rolls impossible dates over (20240230 -> 2024-03-01); formatting back catches that.
-    round_trip = pc.equal(pc.strftime(parsed, format=date_format), text)
-    valid = pc.fill_null(round_trip, False)
-    values = pc.if_else(valid, pc.cast(parsed, pa.date32()), pa.scalar(None, pa.date32()))
-    return values, pc.and_not(pc.invert(valid), blank)
+def _utf8_lengths(code_points: np.ndarray) -> np.ndarray:
+    return 1 + (code_points >= 0x80) + (code_points >= 0x800) + (code_points >= 0x10000)
 
 
-def _parse_field(item: Field, lines: pa.StringArray, checks: list[Check]) -> pa.Array:
-    sliced = pc.utf8_slice_codeunits(lines, item.offset, item.offset + item.length)
-    text = pc.utf8_trim(sliced, characters=" ")
-    blank = pc.equal(text, "")
-    if item.required and blank.true_count:
-        checks.append(Check(blank, required_reason(item), item.name, sliced))
-    values: pa.Array
-    invalid: pa.BooleanArray | None
-    if item.type is FieldType.STRING:
-        return pc.if_else(blank, _NULL_STRING, text) if blank.true_count else text
-    if item.type is FieldType.DATE:
-        assert item.date_format is not None
-        values, invalid = _parse_dates(text, blank, item.date_format)
+def _string_array(column: np.ndarray) -> pa.StringArray:
+    """The cells of a (rows x width) code-unit matrix as an Arrow string array (untrimmed)."""
+    rows, width = column.shape
+    contiguous = np.ascontiguousarray(column)
+    if contiguous.dtype == np.uint8:
+        data = contiguous.tobytes()
+        offsets = np.arange(0, rows * width + 1, width, dtype=np.int32)
     else:
-        values, invalid = _parse_integers(text, blank)
-        if item.type is FieldType.DECIMAL:
-            # The digits are the unscaled value: reinterpret, no arithmetic (and no rounding) needed.
-            values = values.cast(pa.decimal128(19, 0)).view(item.arrow_type())
-    if invalid is not None and invalid.true_count:
-        checks.append(Check(invalid, invalid_reason(item), item.name, sliced))
-    return values
+        data = contiguous.tobytes().decode("utf-32-le").encode("utf-8")
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+        np.cumsum(_utf8_lengths(contiguous).sum(axis=1), out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-def _first_failures(checks: list[Check], rows: pa.BooleanArray, lines: pa.StringArray, numbers: pa.Int64Array) -> pa.Table:
-    """The quarantine rows for ``rows``, each with the first check it fails."""
-    reason: pa.Array = pa.nulls(rows.true_count, pa.string())
-    field: pa.Array = pa.nulls(rows.true_count, pa.string())
-    value: pa.Array = pa.nulls(rows.true_count, pa.string())
-    for check in reversed(checks):
-        failed = pc.filter(check.failed, rows)
-        reason = pc.if_else(failed, pa.scalar(check.reason), reason)
-        field = pc.if_else(failed, pa.scalar(check.field, pa.string()), field)
-        if check.value is not None:
-            value = pc.if_else(failed, pc.filter(check.value, rows), value)
+def _digits(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer value of each all-digit cell, and which cells are all digits."""
+    cells = np.ascontiguousarray(column)
+    digits = cells - cells.dtype.type(0x30)  # wraps below '0', so one comparison checks the range
+    values = np.zeros(len(cells), dtype=np.int64)
+    for position in range(cells.shape[1]):
+        values *= 10
+        values += digits[:, position]
+    if digits.max(initial=0) <= 9:
+        return values, np.ones(len(cells), dtype=bool)
+    return values, np.asarray((digits <= 9).all(axis=1))
+
+
+def _blank(column: np.ndarray) -> np.ndarray:
+    return np.asarray((column == _SPACE).all(axis=1))
+
+
+def _parse_string(column: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    # Trimming only the ASCII space is safe on UTF-8: 0x20 never occurs inside a multi-byte character.
+    trimmed = pc.ascii_trim(_string_array(column), characters=" ")
+    blank = pc.binary_length(trimmed).to_numpy(zero_copy_only=False) == 0
+    if blank.any():
+        trimmed = pc.if_else(pa.array(blank), _NULL_STRING, trimmed)
+    return trimmed, blank
+
+
+def _parse_integer(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, null mask, invalid mask); numbers are zero- or space-padded, with an optional sign."""
+    values, is_digit = _digits(column)
+    blank = np.zeros(len(column), dtype=bool)
+    invalid = np.zeros(len(column), dtype=bool)
+    if is_digit.all():
+        return values, blank, invalid
+    blank = _blank(column)
+    for row in np.flatnonzero(~is_digit & ~blank):
+        text = _cell_text(column[row]).strip(" ")
+        if _INTEGER.fullmatch(text):
+            values[row] = int(text)
         else:
-            value = pc.if_else(failed, _NULL_STRING, value)
-    return pa.table(
-        [pc.filter(numbers, rows), pc.filter(lines, rows), reason, field, value], schema=QUARANTINE_SCHEMA
-    )
+            invalid[row] = True
+    return values, blank | invalid, invalid
 
 
-def _mask(size: int, positions: list[int]) -> pa.BooleanArray:
-    mask = np.zeros(size, dtype=bool)
-    mask[positions] = True
-    return pa.array(mask)
+def _cell_text(cell: np.ndarray) -> str:
+    return bytes(cell).decode("ascii") if cell.dtype == np.uint8 else cell.tobytes().decode("utf-32-le")
+
+
+def _decimal_array(values: np.ndarray, nulls: np.ndarray, data_type: pa.Decimal128Type) -> pa.Array:
+    # decimal128 stores the unscaled integer: the digits as read, two's complement over 16 bytes.
+    words = np.empty((len(values), 2), dtype=np.int64)
+    words[:, 0] = values
+    words[:, 1] = values >> 63
+    validity = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
+    return pa.Array.from_buffers(data_type, len(values), [validity, pa.py_buffer(words)])
+
+
+@lru_cache(maxsize=64)
+def _date_plan(date_format: str) -> tuple[tuple[str, int, int], ...] | None:
+    """Positions of %Y/%m/%d and literal characters, or None when the format needs a real parser."""
+    plan: list[tuple[str, int, int]] = []
+    position = 0
+    tokens = re.findall(r"%.|[^%]", date_format)
+    for token in tokens:
+        if token.startswith("%"):
+            size = _DATE_PARTS.get(token[1])
+            if size is None:
+                return None
+            plan.append((token[1], position, size))
+            position += size
+        else:
+            plan.append((token, position, 1))
+            position += 1
+    return tuple(plan)
+
+
+def _parse_date_columns(column: np.ndarray, plan: tuple[tuple[str, int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(days since epoch, valid mask) for formats made of %Y, %m, %d and literal characters."""
+    parts = {"Y": np.full(len(column), 1970, dtype=np.int64), "m": np.ones(len(column), dtype=np.int64)}
+    parts["d"] = np.ones(len(column), dtype=np.int64)
+    valid = np.ones(len(column), dtype=bool)
+    for kind, position, size in plan:
+        cells = column[:, position : position + size]
+        if kind in _DATE_PARTS:
+            parts[kind], is_digit = _digits(cells)
+            valid &= is_digit
+        else:
+            valid &= cells[:, 0] == ord(kind)
+    year, month, day = parts["Y"], parts["m"], parts["d"]
+    valid &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
+    year, month, day = (np.where(valid, value, 1) for value in (year, month, day))
+    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    dates = months.astype("datetime64[D]") + (day - 1)
+    valid &= dates.astype("datetime64[M]") == months  # 30 February rolls into March: not a date
+    return dates.astype(np.int64), valid
+
+
+def _parse_date(column: np.ndarray, item: Field) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    assert item.date_format is not None
+    blank = _blank(column)
+    plan = _date_plan(item.date_format)
+    if plan is not None:
+        days, valid = _parse_date_columns(column, plan)
+    else:
+        text = _string_array(column)
+        parsed = pc.strptime(text, format=item.date_format, unit="s", error_is_null=True)
+        # strptime rolls impossible dates over; formatting back catches that.
+        valid = pc.fill_null(pc.equal(pc.strftime(parsed, format=item.date_format), text), False).to_numpy(
+            zero_copy_only=False
+        )
+        days = pc.fill_null(pc.cast(pc.cast(parsed, pa.date32()), pa.int32()), 0).to_numpy().astype(np.int64)
+    invalid = ~valid & ~blank
+    nulls = ~valid
+    return pa.array(days.astype(np.int32), type=pa.int32(), mask=nulls).view(pa.date32()), blank, invalid
+
+
+def _parse_field(item: Field, matrix: np.ndarray) -> tuple[pa.Array, list[_Check]]:
+    column = matrix[:, item.offset : item.offset + item.length]
+    invalid: np.ndarray | None = None
+    if item.type is FieldType.STRING:
+        values, blank = _parse_string(column)
+    elif item.type is FieldType.DATE:
+        values, blank, invalid = _parse_date(column, item)
+    else:
+        numbers, nulls, invalid = _parse_integer(column)
+        blank = nulls & ~invalid
+        data_type = item.arrow_type()
+        if isinstance(data_type, pa.Decimal128Type):
+            values = _decimal_array(numbers, nulls, data_type)
+        else:
+            values = pa.array(numbers, type=pa.int64(), mask=nulls if nulls.any() else None)
+    checks = []
+    if item.required and blank.any():
+        checks.append(_Check(blank, required_reason(item), item))
+    if invalid is not None and invalid.any():
+        checks.append(_Check(invalid, invalid_reason(item), item))
+    return values, checks
+
+
+def _starts_with(batch: LineBatch, rows: np.ndarray, literal: str) -> np.ndarray:
+    size = len(literal)
+    positions = np.minimum(batch.starts[rows][:, None] + np.arange(size), len(batch.units) - 1)
+    expected = np.array([ord(char) for char in literal], dtype=np.int64)
+    return np.asarray((batch.lengths[rows] >= size) & (batch.units[positions] == expected).all(axis=1))
+
+
+def _spread(mask: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    full = np.zeros(size, dtype=bool)
+    full[where] = mask
+    return full
 
 
 def parse_records(
     layout: Layout,
-    lines: pa.StringArray,
-    numbers: pa.Int64Array,
+    batch: LineBatch,
+    rows: np.ndarray,
     line_column: str,
-    rejected: Mapping[int, str] | None = None,
     control_records: Sequence[tuple[str, str]] = (),
 ) -> ParsedBatch:
-    """Types the detail records of one batch; ``numbers`` are their physical line numbers.
+    """Types the lines ``rows`` (positions in ``batch``) as detail records of ``layout``.
 
-    ``rejected`` maps batch positions the reader could not decode to a reason; ``control_records``
-    are (match, reason) pairs for header/trailer records found where a detail record belongs.
+    ``control_records`` are (match, reason) pairs for header/trailer records found where a detail
+    record belongs.
     """
-    checks: list[Check] = []
-    for reason in sorted(set((rejected or {}).values())):
-        positions = [index for index, why in (rejected or {}).items() if why == reason]
-        checks.append(Check(_mask(len(lines), positions), reason))
-    wrong_length = pc.not_equal(pc.utf8_length(lines), layout.record_length)
-    if wrong_length.true_count:
-        # Only batches with a short or long line pay for finding the blank ones among them.
-        blank = pc.and_(wrong_length, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(lines)), 0))
-        if blank.true_count:
-            checks.append(Check(blank, BLANK_LINE))
-    for match, reason in control_records:
-        misplaced = pc.starts_with(lines, match)
-        if misplaced.true_count:
-            checks.append(Check(misplaced, reason))
-    if wrong_length.true_count:
-        checks.append(Check(wrong_length, wrong_length_reason(layout)))
-    columns = [_parse_field(item, lines, checks) for item in layout.fields]
-    good = pa.table([*columns, numbers], names=[*layout.column_names, line_column])
-    if not checks:
+    count = len(rows)
+    checks: list[_Check] = []
+    rejected = np.zeros(count, dtype=bool)
+    if batch.rejected:
+        position_of = {int(row): index for index, row in enumerate(rows)}
+        for reason in sorted(set(batch.rejected.values())):
+            failed = np.zeros(count, dtype=bool)
+            failed[[position_of[row] for row, why in batch.rejected.items() if why == reason and row in position_of]] = True
+            checks.append(_Check(failed, reason))
+            rejected |= failed
+    wrong_length = (batch.lengths[rows] != layout.record_length) & ~rejected
+    if wrong_length.any():
+        suspects = np.flatnonzero(wrong_length)
+        blank = [not text.strip() for text in batch.texts(rows[suspects])]
+        checks.append(_Check(_spread(np.array(blank, dtype=bool), suspects, count), BLANK_LINE))
+    for literal, reason in control_records:
+        checks.append(_Check(_starts_with(batch, rows, literal), reason))
+    if wrong_length.any():
+        checks.append(_Check(wrong_length, wrong_length_reason(layout)))
+    regular = np.flatnonzero(~wrong_length & ~rejected)
+    matrix = _record_matrix(batch, rows[regular], layout.record_length)
+    columns = []
+    for item in layout.fields:
+        values, field_checks = _parse_field(item, matrix)
+        columns.append(values)
+        checks.extend(_Check(_spread(check.failed, regular, count), check.reason, check.field) for check in field_checks)
+    numbers = batch.first_line + rows
+    good = pa.table([*columns, pa.array(numbers[regular])], names=[*layout.column_names, line_column])
+    failed = np.zeros(count, dtype=bool)
+    for check in checks:
+        failed |= check.failed
+    if not failed.any():
         return ParsedBatch(good, QUARANTINE_SCHEMA.empty_table())
-    failed = checks[0].failed
-    for check in checks[1:]:
-        failed = pc.or_(failed, check.failed)
-    return ParsedBatch(good.filter(pc.invert(failed)), _first_failures(checks, failed, lines, numbers))
+    good = good.filter(pa.array(~failed[regular]))
+    return ParsedBatch(good, _quarantine(batch, rows, numbers, failed, checks))
+
+
+def _quarantine(batch: LineBatch, rows: np.ndarray, numbers: np.ndarray, failed: np.ndarray, checks: list[_Check]) -> pa.Table:
+    """One row per failed line with its first failing check, the raw line and the offending value."""
+    first = np.full(len(rows), -1, dtype=np.int64)
+    for index in range(len(checks) - 1, -1, -1):
+        first[checks[index].failed] = index
+    positions = np.flatnonzero(failed)
+    raws = batch.texts(rows[positions])
+    reasons, fields, values = [], [], []
+    for raw, index in zip(raws, first[positions], strict=True):
+        check = checks[index]
+        reasons.append(check.reason)
+        fields.append(check.field.name if check.field else None)
+        values.append(raw[check.field.offset : check.field.offset + check.field.length] if check.field else None)
+    return pa.table(
+        [pa.array(numbers[positions]), pa.array(raws, pa.string()), pa.array(reasons, pa.string()),
+         pa.array(fields, pa.string()), pa.array(values, pa.string())],
+        schema=QUARANTINE_SCHEMA,
+    )

@@ -1,36 +1,69 @@
-"""Streams a positional file as batches of decoded lines, in bounded memory whatever the file size.
+"""Streams a positional file as batches of lines, in bounded memory whatever the file size.
 
-The file is read in blocks; each block is cut at its last newline, decoded once (cp1252 is transcoded
-to UTF-8, UTF-8 is validated by Arrow) and split into lines with one vectorised pass over the bytes.
-Line terminators (LF or CRLF) are removed; line numbers are the physical line numbers of the file.
+The file is read in blocks cut at their last newline. Fixed-width positions count characters, so a
+block is held as *code units of one character each*: the bytes themselves when the block is ASCII
+(the common case, no copy), otherwise the decoded text as UTF-32 code points. Either way a record is
+a run of ``record_length`` units and fields can be sliced for the whole batch at once with numpy.
+Line terminators (LF or CRLF) are not part of a line; line numbers are physical line numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 UTF8 = "utf-8"
 CP1252 = "cp1252"
+_UCS4 = "utf-32-le"
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_BLOCK_BYTES = 8 << 20
+# Keeps every Arrow string buffer built from one block under the 2 GiB of 32-bit offsets.
+MAX_BLOCK_BYTES = 256 << 20
 
 
 @dataclass
 class LineBatch:
-    first_line: int  # 1-based physical line number of lines[0]
-    lines: pa.StringArray
+    """Lines ``first_line .. first_line + len - 1`` of a file as fixed-size code units."""
+
+    first_line: int
+    units: np.ndarray  # uint8 (ASCII bytes) or uint32 (Unicode code points), terminators included
+    starts: np.ndarray  # int64 offset of each line in ``units``
+    lengths: np.ndarray  # int64 characters per line, terminator excluded
     # Lines that could not be decoded or were too long to hold: position in the batch -> reason.
-    # Their text in ``lines`` is a lossless-as-possible rendering (undecodable bytes as \\xNN escapes).
+    # Their text is a rendering with undecodable bytes as \\xNN escapes.
     rejected: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.starts)
+
+    def text(self, index: int) -> str:
+        start = int(self.starts[index])
+        chunk = self.units[start : start + int(self.lengths[index])]
+        return chunk.tobytes().decode("ascii" if self.units.dtype == np.uint8 else _UCS4)
+
+    def texts(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        return [self.text(int(index)) for index in indices]
+
+    @classmethod
+    def from_texts(cls, lines: Sequence[str], first_line: int, rejected: dict[int, str] | None = None) -> LineBatch:
+        """A batch built from already decoded lines (held-back or control records)."""
+        return _split(np.frombuffer(("\n".join(lines) + "\n").encode(_UCS4), dtype=np.uint32), first_line, rejected or {})
+
+
+def _split(units: np.ndarray, first_line: int, rejected: dict[int, str]) -> LineBatch:
+    """``units`` holds whole lines, each ending in a newline."""
+    newlines = np.flatnonzero(units == 0x0A)
+    starts = np.empty(len(newlines), dtype=np.int64)
+    starts[:1] = 0
+    starts[1:] = newlines[:-1] + 1
+    lengths = newlines - starts
+    carriage = np.zeros(len(newlines), dtype=bool)
+    nonempty = lengths > 0
+    carriage[nonempty] = units[newlines[nonempty] - 1] == 0x0D
+    return LineBatch(first_line, units, starts, lengths - carriage, rejected)
 
 
 class LineReader:
@@ -49,8 +82,8 @@ class LineReader:
         block_bytes: int = DEFAULT_BLOCK_BYTES,
         max_line_bytes: int = 1 << 20,
     ) -> None:
-        if block_bytes < 1 or max_line_bytes < 1:
-            raise ValueError("block_bytes and max_line_bytes must be positive")
+        if not 0 < block_bytes <= MAX_BLOCK_BYTES or max_line_bytes < 1:
+            raise ValueError(f"block_bytes must be in 1..{MAX_BLOCK_BYTES} and max_line_bytes positive")
         self._stream = stream
         self._encoding: str | None = None if encoding == "auto" else encoding
         self._block_bytes = block_bytes
@@ -96,66 +129,48 @@ class LineReader:
 
     def _overlong(self, head: bytes) -> LineBatch:
         text = head[:200].decode(self._encoding or UTF8, errors="backslashreplace") + "..."
-        batch = LineBatch(self._next_line, pa.array([text], pa.string()), {0: f"line longer than {self._max_line_bytes} bytes"})
+        reason = f"line longer than {self._max_line_bytes} bytes"
+        batch = LineBatch.from_texts([text], self._next_line, {0: reason})
         self._next_line += 1
         return batch
 
     def _batch(self, block: bytes) -> LineBatch:
         """``block`` holds whole lines, each ending in a newline."""
         first = self._next_line
-        text = block if block.isascii() else self._to_utf8(block)
-        if text is None:
-            batch = self._line_by_line(block, first)
+        if block.isascii():
+            batch = _split(np.frombuffer(block, dtype=np.uint8), first, {})
         else:
-            batch = LineBatch(first, _split_lines(text))
+            text, rejected = self._decode(block)
+            batch = _split(np.frombuffer(text.encode(_UCS4), dtype=np.uint32), first, rejected)
         self._next_line += len(batch)
         return batch
 
-    def _to_utf8(self, block: bytes) -> bytes | None:
-        """The block as UTF-8, or None when some line does not decode (handled line by line)."""
-        if self._encoding in (None, UTF8) and _is_utf8(block):
-            self._encoding = UTF8
-            return block
-        if self._encoding is None:
-            self._encoding = CP1252
-        if self._encoding == UTF8:
-            return None
+    def _decode(self, block: bytes) -> tuple[str, dict[int, str]]:
+        if self._encoding in (None, UTF8):
+            try:
+                text = block.decode(UTF8)
+            except UnicodeDecodeError:
+                if self._encoding == UTF8:
+                    return self._line_by_line(block, UTF8)
+                self._encoding = CP1252
+            else:
+                self._encoding = UTF8
+                return text, {}
+        encoding = self._encoding or CP1252
         try:
-            return block.decode(self._encoding).encode(UTF8)
+            return block.decode(encoding), {}
         except UnicodeDecodeError:
-            return None
+            return self._line_by_line(block, encoding)
 
-    def _line_by_line(self, block: bytes, first: int) -> LineBatch:
-        encoding = self._encoding or UTF8
+    @staticmethod
+    def _line_by_line(block: bytes, encoding: str) -> tuple[str, dict[int, str]]:
+        """Rare path: some line does not decode; it is rendered with escapes and rejected alone."""
         texts: list[str] = []
         rejected: dict[int, str] = {}
-        for index, raw in enumerate(block.split(b"\n")[:-1]):
-            line = raw[:-1] if raw.endswith(b"\r") else raw
+        for index, line in enumerate(block.split(b"\n")[:-1]):
             try:
                 texts.append(line.decode(encoding))
             except UnicodeDecodeError:
                 texts.append(line.decode(encoding, errors="backslashreplace"))
                 rejected[index] = f"undecodable bytes for encoding {encoding}"
-        return LineBatch(first, pa.array(texts, pa.string()), rejected)
-
-
-def _is_utf8(block: bytes) -> bool:
-    try:
-        pa.array([block], pa.binary()).cast(pa.string())
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-def _split_lines(text: bytes) -> pa.StringArray:
-    """Zero-copy view of newline-terminated lines, then one pass dropping the LF / CRLF terminators."""
-    data = np.frombuffer(text, dtype=np.uint8)
-    newlines = np.flatnonzero(data == 0x0A)
-    offsets = np.empty(len(newlines) + 1, dtype=np.int32)
-    offsets[0] = 0
-    offsets[1:] = newlines + 1
-    with_terminators = pa.Array.from_buffers(
-        pa.string(), len(newlines), [None, pa.py_buffer(offsets), pa.py_buffer(text)]
-    )
-    stripped: pa.StringArray = pc.utf8_rtrim(with_terminators, characters="\r\n")
-    return stripped
+        return "\n".join(texts) + "\n", rejected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
@@ -24,7 +25,7 @@ def handler(event: S3Event, context: Any) -> list[dict[str, str]]:
             runtime.job_launcher(config),
             lake_uri=runtime.lake_uri(config, bucket),
             job_name=config.glue_job_partner_csv,
-            key=record.s3.get_object.key,
+            key=unquote_plus(record.s3.get_object.key),  # S3 notifications URL-encode keys
             size=record.s3.get_object.size or 0,
             etag=record.s3.get_object.etag,
             event_time=record.event_time,

@@ -1,0 +1,45 @@
+# Two commands on a fresh clone: `make run` (setup + demo) and `make test` (every test).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LAKE ?= lake
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: run setup test lint bench clean check-java
+
+$(BIN)/lakehouse: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/lakehouse
+
+check-java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java 17 is needed for the local Spark that stands in for Glue."; \
+	  echo "  Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless"; \
+	  echo "  macOS:         brew install openjdk@17"; \
+	  exit 2; }
+
+run: setup check-java
+	$(BIN)/lakehouse demo --lake $(LAKE)
+	@echo
+	@echo "Look at: $(LAKE)/reports/ (run report), $(LAKE)/gold/ (Parquet), and"
+	@echo "  $(BIN)/lakehouse query --lake $(LAKE) 'select * from gold.salary_averages limit 10'"
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy ingestion serving orchestration lambdas glue_jobs
+	$(BIN)/sqlfluff lint dbt_project/models --dialect athena --templater raw
+
+bench: setup check-java
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(LAKE) bench-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: python -m bench.<name> [--quick]; each runs ours and the naive approach in one run."""
