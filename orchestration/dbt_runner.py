@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,27 +47,33 @@ def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
     }
 
 
-def run_dbt(command: list[str], lake_root: Path, target: str = "local", quiet: bool = True) -> DbtSummary:
-    """``command`` like ``["build"]``; results come from dbt's own result objects, not log scraping."""
-    from dbt.cli.main import dbtRunner
-
-    os.environ.update(dbt_environment(lake_root, target))
-    arguments = [*command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT)]
-    if quiet:
-        arguments += ["--quiet", "--log-level-file", "info"]
-    outcome = dbtRunner().invoke(arguments)
-    summary = DbtSummary(success=bool(outcome.success))
-    if outcome.exception is not None:
-        summary.failures.append(f"dbt {' '.join(command)}: {outcome.exception}")
-    for result in getattr(outcome.result, "results", None) or []:
-        node = result.node
-        status = str(result.status)
-        if node.resource_type == "model":
-            summary.models[node.name] = status
-        elif node.resource_type == "test":
-            summary.tests[node.name] = status
-        if status in {"error", "fail"}:
-            summary.failures.append(f"{node.resource_type} {node.name}: {status}: {result.message}")
+def run_dbt(command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None) -> DbtSummary:
+    """Runs ``dbt <command>`` in a child process (clean state, catalog file released when it ends) and
+    summarises it from dbt's own run_results.json, not from its log lines."""
+    environment = {**os.environ, **dbt_environment(lake_root, target), **(extra_env or {})}
+    arguments = [
+        sys.executable, "-c", "from dbt.cli.main import cli; cli()", *command,
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT),
+    ]
+    results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    completed = subprocess.run(arguments, env=environment, capture_output=True, text=True, check=False)
+    summary = DbtSummary(success=completed.returncode == 0)
+    if not results_path.exists():
+        tail = (completed.stdout + completed.stderr).strip().splitlines()[-5:]
+        summary.failures.append(f"dbt {' '.join(command)} exited {completed.returncode}: " + " | ".join(tail))
+        return summary
+    for result in json.loads(results_path.read_text())["results"]:
+        resource_type, name = result["unique_id"].split(".")[0], result["unique_id"].split(".")[2]
+        status = str(result["status"])
+        if resource_type == "model":
+            summary.models[name] = status
+        elif resource_type == "test":
+            summary.tests[name] = status
+        if status in {"error", "fail", "runtime error"}:
+            summary.failures.append(f"{resource_type} {name}: {status}: {result.get('message')}")
+    if completed.returncode != 0 and not summary.failures:
+        summary.failures.append(f"dbt {' '.join(command)} exited {completed.returncode}")
     return summary
 
 

@@ -111,7 +111,15 @@ class _ParquetSink:
         self._path = path
         self._schema = schema
         self._dictionary = list(dictionary)
-        self._constants = {name: pa.scalar(value, pa.string()) for name, value in (constants or {}).items()}
+        self._constants = {name: pa.array([value], pa.string()) for name, value in (constants or {}).items()}
+        # A constant column goes to Parquet as a one-entry dictionary, so it is never hashed row by row.
+        # The file then carries no Arrow schema: every reader sees the plain Parquet string column.
+        self._write_schema = pa.schema(
+            [
+                column.with_type(pa.dictionary(pa.int32(), pa.string())) if column.name in self._constants else column
+                for column in schema
+            ]
+        )
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer")
@@ -123,11 +131,12 @@ class _ParquetSink:
         encodings = {name: "DELTA_BINARY_PACKED" for name in (SOURCE_LINE_COLUMN, "line") if name in self._schema.names}
         return pq.ParquetWriter(
             self._path,
-            self._schema,
+            self._write_schema,
             compression=COMPRESSION,
             use_dictionary=self._dictionary,
             column_encoding=encodings,
             write_statistics=True,
+            store_schema=False,
         )
 
     def add(self, table: pa.Table) -> None:
@@ -151,9 +160,10 @@ class _ParquetSink:
         # One contiguous chunk per row group: page boundaries then depend on the data only.
         group = group.combine_chunks()
         columns = {name: group.column(name) for name in group.column_names}
-        columns.update({name: pa.repeat(value, group.num_rows) for name, value in self._constants.items()})
+        indices = pa.array(np.zeros(group.num_rows, dtype=np.int32))
+        columns.update({name: pa.DictionaryArray.from_arrays(indices, value) for name, value in self._constants.items()})
         self._writer = self._writer or self._open()
-        table = pa.Table.from_arrays([columns[name] for name in self._schema.names], schema=self._schema)
+        table = pa.Table.from_arrays([columns[name] for name in self._schema.names], schema=self._write_schema)
         self._writer.write_table(table, row_group_size=group.num_rows)
 
     def _wait(self) -> None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.positional.layout import Field, FieldType, Layout
-from ingestion.positional.reader import LineBatch
+from ingestion.positional.reader import ASCII, CP1252, LineBatch
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -95,21 +95,34 @@ def _record_matrix(batch: LineBatch, rows: np.ndarray, width: int) -> np.ndarray
     return batch.units[starts[:, None] + np.arange(width)]
 
 
-def _utf8_lengths(code_points: np.ndarray) -> np.ndarray:
-    return 1 + (code_points >= 0x80) + (code_points >= 0x800) + (code_points >= 0x10000)
+# UTF-8 size of each cp1252 byte decoded (undefined bytes never get here: the reader rejects them).
+_CP1252_UTF8_SIZE = np.array(
+    [len(bytes([byte]).decode(CP1252, errors="replace").encode("utf-8")) for byte in range(256)], dtype=np.int32
+)
 
 
-def _string_array(column: np.ndarray) -> pa.StringArray:
+def _utf8_sizes(column: np.ndarray, codec: str) -> np.ndarray:
+    """UTF-8 byte length of each cell of a (rows x width) code-unit matrix."""
+    if codec == CP1252:
+        return np.asarray(_CP1252_UTF8_SIZE[column].sum(axis=1))
+    sizes = np.full(len(column), column.shape[1], dtype=np.int64)
+    for bound in (0x80, 0x800, 0x10000):
+        sizes += (column >= bound).sum(axis=1)
+    return sizes
+
+
+def _string_array(column: np.ndarray, codec: str) -> pa.StringArray:
     """The cells of a (rows x width) code-unit matrix as an Arrow string array (untrimmed)."""
     rows, width = column.shape
     contiguous = np.ascontiguousarray(column)
-    if contiguous.dtype == np.uint8:
-        data = contiguous.tobytes()
+    if codec == ASCII or contiguous.max(initial=0) < 0x80:
+        # ASCII cells (the usual case, whatever the file's encoding) are their own UTF-8.
+        data = contiguous.astype(np.uint8, copy=False).tobytes()
         offsets = np.arange(0, rows * width + 1, width, dtype=np.int32)
     else:
-        data = contiguous.tobytes().decode("utf-32-le").encode("utf-8")
+        data = contiguous.tobytes().decode(codec).encode("utf-8")
         offsets = np.zeros(rows + 1, dtype=np.int32)
-        np.cumsum(_utf8_lengths(contiguous).sum(axis=1), out=offsets[1:])
+        np.cumsum(_utf8_sizes(contiguous, codec), out=offsets[1:])
     return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
@@ -130,16 +143,16 @@ def _blank(column: np.ndarray) -> np.ndarray:
     return np.asarray((column == _SPACE).all(axis=1))
 
 
-def _parse_string(column: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+def _parse_string(column: np.ndarray, codec: str) -> tuple[pa.Array, np.ndarray]:
     # Trimming only the ASCII space is safe on UTF-8: 0x20 never occurs inside a multi-byte character.
-    trimmed = pc.ascii_trim(_string_array(column), characters=" ")
+    trimmed = pc.ascii_trim(_string_array(column, codec), characters=" ")
     blank = pc.binary_length(trimmed).to_numpy(zero_copy_only=False) == 0
     if blank.any():
         trimmed = pc.if_else(pa.array(blank), _NULL_STRING, trimmed)
     return trimmed, blank
 
 
-def _parse_integer(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parse_integer(column: np.ndarray, codec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values, null mask, invalid mask); numbers are zero- or space-padded, with an optional sign."""
     values, is_digit = _digits(column)
     blank = np.zeros(len(column), dtype=bool)
@@ -148,16 +161,12 @@ def _parse_integer(column: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
         return values, blank, invalid
     blank = _blank(column)
     for row in np.flatnonzero(~is_digit & ~blank):
-        text = _cell_text(column[row]).strip(" ")
+        text = column[row].tobytes().decode(codec).strip(" ")
         if _INTEGER.fullmatch(text):
             values[row] = int(text)
         else:
             invalid[row] = True
     return values, blank | invalid, invalid
-
-
-def _cell_text(cell: np.ndarray) -> str:
-    return bytes(cell).decode("ascii") if cell.dtype == np.uint8 else cell.tobytes().decode("utf-32-le")
 
 
 def _decimal_array(values: np.ndarray, nulls: np.ndarray, data_type: pa.Decimal128Type) -> pa.Array:
@@ -209,14 +218,14 @@ def _parse_date_columns(column: np.ndarray, plan: tuple[tuple[str, int, int], ..
     return dates.astype(np.int64), valid
 
 
-def _parse_date(column: np.ndarray, item: Field) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+def _parse_date(column: np.ndarray, codec: str, item: Field) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     assert item.date_format is not None
     blank = _blank(column)
     plan = _date_plan(item.date_format)
     if plan is not None:
         days, valid = _parse_date_columns(column, plan)
     else:
-        text = _string_array(column)
+        text = _string_array(column, codec)
         parsed = pc.strptime(text, format=item.date_format, unit="s", error_is_null=True)
         # strptime rolls impossible dates over; formatting back catches that.
         valid = pc.fill_null(pc.equal(pc.strftime(parsed, format=item.date_format), text), False).to_numpy(
@@ -228,15 +237,15 @@ def _parse_date(column: np.ndarray, item: Field) -> tuple[pa.Array, np.ndarray, 
     return pa.array(days.astype(np.int32), type=pa.int32(), mask=nulls).view(pa.date32()), blank, invalid
 
 
-def _parse_field(item: Field, matrix: np.ndarray) -> tuple[pa.Array, list[_Check]]:
+def _parse_field(item: Field, matrix: np.ndarray, codec: str) -> tuple[pa.Array, list[_Check]]:
     column = matrix[:, item.offset : item.offset + item.length]
     invalid: np.ndarray | None = None
     if item.type is FieldType.STRING:
-        values, blank = _parse_string(column)
+        values, blank = _parse_string(column, codec)
     elif item.type is FieldType.DATE:
-        values, blank, invalid = _parse_date(column, item)
+        values, blank, invalid = _parse_date(column, codec, item)
     else:
-        numbers, nulls, invalid = _parse_integer(column)
+        numbers, nulls, invalid = _parse_integer(column, codec)
         blank = nulls & ~invalid
         data_type = item.arrow_type()
         if isinstance(data_type, pa.Decimal128Type):
@@ -299,7 +308,7 @@ def parse_records(
     matrix = _record_matrix(batch, rows[regular], layout.record_length)
     columns = []
     for item in layout.fields:
-        values, field_checks = _parse_field(item, matrix)
+        values, field_checks = _parse_field(item, matrix, batch.codec)
         columns.append(values)
         checks.extend(_Check(_spread(check.failed, regular, count), check.reason, check.field) for check in field_checks)
     numbers = batch.first_line + rows

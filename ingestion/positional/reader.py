@@ -17,7 +17,11 @@ import numpy as np
 
 UTF8 = "utf-8"
 CP1252 = "cp1252"
-_UCS4 = "utf-32-le"
+ASCII = "ascii"
+UCS4 = "utf-32-le"
+# Bytes cp1252 leaves undefined; every other byte is one character.
+_CP1252_UNDEFINED = np.zeros(256, dtype=bool)
+_CP1252_UNDEFINED[[0x81, 0x8D, 0x8F, 0x90, 0x9D]] = True
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_BLOCK_BYTES = 8 << 20
 # Keeps every Arrow string buffer built from one block under the 2 GiB of 32-bit offsets.
@@ -29,7 +33,8 @@ class LineBatch:
     """Lines ``first_line .. first_line + len - 1`` of a file as fixed-size code units."""
 
     first_line: int
-    units: np.ndarray  # uint8 (ASCII bytes) or uint32 (Unicode code points), terminators included
+    units: np.ndarray  # one character per unit, terminators included: uint8 bytes or uint32 code points
+    codec: str  # how units become text: ascii, cp1252 (uint8) or utf-32-le (uint32)
     starts: np.ndarray  # int64 offset of each line in ``units``
     lengths: np.ndarray  # int64 characters per line, terminator excluded
     # Lines that could not be decoded or were too long to hold: position in the batch -> reason.
@@ -42,7 +47,7 @@ class LineBatch:
     def text(self, index: int) -> str:
         start = int(self.starts[index])
         chunk = self.units[start : start + int(self.lengths[index])]
-        return chunk.tobytes().decode("ascii" if self.units.dtype == np.uint8 else _UCS4)
+        return chunk.tobytes().decode(self.codec)
 
     def texts(self, indices: Sequence[int] | np.ndarray) -> list[str]:
         return [self.text(int(index)) for index in indices]
@@ -50,11 +55,15 @@ class LineBatch:
     @classmethod
     def from_texts(cls, lines: Sequence[str], first_line: int, rejected: dict[int, str] | None = None) -> LineBatch:
         """A batch built from already decoded lines (held-back or control records)."""
-        return _split(np.frombuffer(("\n".join(lines) + "\n").encode(_UCS4), dtype=np.uint32), first_line, rejected or {})
+        units = np.frombuffer(("\n".join(lines) + "\n").encode(UCS4), dtype=np.uint32)
+        return _split(units, UCS4, first_line, rejected or {})
 
 
-def _split(units: np.ndarray, first_line: int, rejected: dict[int, str]) -> LineBatch:
+def _split(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]) -> LineBatch:
     """``units`` holds whole lines, each ending in a newline."""
+    uniform = _split_uniform(units, codec, first_line, rejected)
+    if uniform is not None:
+        return uniform
     newlines = np.flatnonzero(units == 0x0A)
     starts = np.empty(len(newlines), dtype=np.int64)
     starts[:1] = 0
@@ -63,7 +72,31 @@ def _split(units: np.ndarray, first_line: int, rejected: dict[int, str]) -> Line
     carriage = np.zeros(len(newlines), dtype=bool)
     nonempty = lengths > 0
     carriage[nonempty] = units[newlines[nonempty] - 1] == 0x0D
-    return LineBatch(first_line, units, starts, lengths - carriage, rejected)
+    return LineBatch(first_line, units, codec, starts, lengths - carriage, rejected)
+
+
+def _split_uniform(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]) -> LineBatch | None:
+    """Fast path for the usual block: every line has the same length and the same terminator."""
+    first_newline = int(np.argmax(units == 0x0A)) if len(units) <= 4096 else _find_newline(units)
+    stride = first_newline + 1
+    if len(units) % stride:
+        return None
+    count = len(units) // stride
+    if not np.all(units[first_newline::stride] == 0x0A) or int(np.count_nonzero(units == 0x0A)) != count:
+        return None
+    terminator = 1
+    if first_newline and units[first_newline - 1] == 0x0D:
+        if not np.all(units[first_newline - 1 :: stride] == 0x0D):
+            return None
+        terminator = 2
+    starts = np.arange(0, len(units), stride, dtype=np.int64)
+    return LineBatch(first_line, units, codec, starts, np.full(count, stride - terminator, dtype=np.int64), rejected)
+
+
+def _find_newline(units: np.ndarray) -> int:
+    head = units[:4096]
+    hits = np.flatnonzero(head == 0x0A)
+    return int(hits[0]) if len(hits) else int(np.argmax(units == 0x0A))
 
 
 class LineReader:
@@ -138,32 +171,35 @@ class LineReader:
         """``block`` holds whole lines, each ending in a newline."""
         first = self._next_line
         if block.isascii():
-            batch = _split(np.frombuffer(block, dtype=np.uint8), first, {})
+            batch = _split(np.frombuffer(block, dtype=np.uint8), ASCII, first, {})
         else:
-            text, rejected = self._decode(block)
-            batch = _split(np.frombuffer(text.encode(_UCS4), dtype=np.uint32), first, rejected)
+            batch = self._decoded(block, first)
         self._next_line += len(batch)
         return batch
 
-    def _decode(self, block: bytes) -> tuple[str, dict[int, str]]:
+    def _decoded(self, block: bytes, first: int) -> LineBatch:
         if self._encoding in (None, UTF8):
             try:
                 text = block.decode(UTF8)
             except UnicodeDecodeError:
                 if self._encoding == UTF8:
-                    return self._line_by_line(block, UTF8)
+                    return self._line_by_line(block, UTF8, first)
                 self._encoding = CP1252
             else:
+                # UTF-8 is variable-width; re-encoded as cp1252 (nearly all Portuguese text fits) or
+                # else as code points, the block has one unit per character again.
                 self._encoding = UTF8
-                return text, {}
-        encoding = self._encoding or CP1252
-        try:
-            return block.decode(encoding), {}
-        except UnicodeDecodeError:
-            return self._line_by_line(block, encoding)
+                try:
+                    return _split(np.frombuffer(text.encode(CP1252), dtype=np.uint8), CP1252, first, {})
+                except UnicodeEncodeError:
+                    return _split(np.frombuffer(text.encode(UCS4), dtype=np.uint32), UCS4, first, {})
+        units = np.frombuffer(block, dtype=np.uint8)
+        if _CP1252_UNDEFINED[units].any():
+            return self._line_by_line(block, CP1252, first)
+        return _split(units, CP1252, first, {})
 
     @staticmethod
-    def _line_by_line(block: bytes, encoding: str) -> tuple[str, dict[int, str]]:
+    def _line_by_line(block: bytes, encoding: str, first: int) -> LineBatch:
         """Rare path: some line does not decode; it is rendered with escapes and rejected alone."""
         texts: list[str] = []
         rejected: dict[int, str] = {}
@@ -173,4 +209,4 @@ class LineReader:
             except UnicodeDecodeError:
                 texts.append(line.decode(encoding, errors="backslashreplace"))
                 rejected[index] = f"undecodable bytes for encoding {encoding}"
-        return "\n".join(texts) + "\n", rejected
+        return LineBatch.from_texts(texts, first, rejected)

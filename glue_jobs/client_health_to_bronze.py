@@ -1,0 +1,26 @@
+"""Glue job: the day's three client files -> bronze Parquet per format + rejected rows + one manifest per file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import SparkSession
+
+from glue_jobs.options import job_spark_session, resolve_options
+from ingestion.client_health.bronze import land_day
+from ingestion.manifest import FileManifest
+from ingestion.storage import store_for_uri
+
+OPTIONS = ("lake_uri", "day", "ingested_at")
+
+
+def run_job(spark: SparkSession, options: dict[str, str]) -> list[FileManifest]:
+    return land_day(spark, store_for_uri(options["lake_uri"]), options["day"], options["ingested_at"])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_job(job_spark_session(), resolve_options(argv, OPTIONS))
+
+
+if __name__ == "__main__":
+    main()
