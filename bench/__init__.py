@@ -1,1 +1,1 @@
-"""Benchmarks: python -m bench.<name> [--quick]; each runs ours and the naive approach in one run."""
+"""Benchmarks (`make bench`): ours against the naive approach, side by side in one run, as ratios."""

@@ -12,7 +12,7 @@ from pyspark.sql import SparkSession
 def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[str, str]:
     arguments = list(sys.argv if argv is None else argv)
     try:
-        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+        from awsglue.utils import getResolvedOptions
     except ImportError:
         parser = argparse.ArgumentParser()
         for name in names:
@@ -25,7 +25,7 @@ def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[st
 
 def job_spark_session() -> SparkSession:
     try:
-        from awsglue.context import GlueContext  # type: ignore[import-not-found]
+        from awsglue.context import GlueContext
         from pyspark.context import SparkContext
     except ImportError:
         from ingestion.settings import Settings

@@ -15,7 +15,17 @@ from ingestion.quarantine import quarantined_rows_key
 from ingestion.spark_output import write_single_parquet
 from ingestion.storage import store_for_uri
 
-OPTIONS = ("lake_uri", "source_key", "partner", "day", "file_id", "etag", "dialect", "encoding", "ingested_at")
+OPTIONS = (
+    "lake_uri",
+    "source_key",
+    "partner",
+    "day",
+    "file_id",
+    "etag",
+    "dialect",
+    "encoding",
+    "ingested_at",
+)
 
 
 def bronze_key(day: str, file_id: str) -> str:
@@ -46,7 +56,9 @@ def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
         )
         rejected_key = quarantined_rows_key(SOURCE, day, file_id)
         if rows_quarantined:
-            write_single_parquet(quarantined_rows(parsed, source_key), store, rejected_key, order_by="source_line")
+            write_single_parquet(
+                quarantined_rows(parsed, source_key), store, rejected_key, order_by="source_line"
+            )
         else:
             store.delete(rejected_key)
     finally:

@@ -73,13 +73,19 @@ def bronze_view_sql(table: BronzeTable, lake_root: Path) -> str:
     if not table.has_files(lake_root):
         select = ", ".join(f"CAST(NULL AS {duckdb_type(col.type)}) AS {_quote(col.name)}" for col in columns)
         return f"CREATE OR REPLACE VIEW {target} AS SELECT {select} WHERE FALSE"
-    select = ", ".join(f"CAST({_quote(col.name)} AS {duckdb_type(col.type)}) AS {_quote(col.name)}" for col in columns)
+    select = ", ".join(
+        f"CAST({_quote(col.name)} AS {duckdb_type(col.type)}) AS {_quote(col.name)}" for col in columns
+    )
     if table.file_format == "json":
         declared = ", ".join(f"{_quote(col.name)}: '{duckdb_type(col.type)}'" for col in table.schema)
         scan = f"read_json({_literal(table.glob(lake_root))}, format = 'auto', columns = {{{declared}}})"
     else:
         hive_types = ", ".join(f"{_quote(name)}: 'VARCHAR'" for name in table.partition_columns)
-        options = f", hive_partitioning = true, hive_types = {{{hive_types}}}" if hive_types else ", hive_partitioning = false"
+        options = (
+            f", hive_partitioning = true, hive_types = {{{hive_types}}}"
+            if hive_types
+            else ", hive_partitioning = false"
+        )
         scan = f"read_parquet({_literal(table.glob(lake_root))}, union_by_name = true{options})"
     return f"CREATE OR REPLACE VIEW {target} AS SELECT {select} FROM {scan}"
 

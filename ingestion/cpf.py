@@ -14,8 +14,15 @@ def digits_only(value: str) -> str:
 
 def check_digits(base: str) -> str:
     """The two check digits of a 9-digit CPF base."""
-    first = sum(int(digit) * weight for digit, weight in zip(base, range(10, 1, -1), strict=True)) * 10 % 11 % 10
-    second = sum(int(digit) * weight for digit, weight in zip(base + str(first), range(11, 1, -1), strict=True)) * 10 % 11 % 10
+    first = (
+        sum(int(digit) * weight for digit, weight in zip(base, range(10, 1, -1), strict=True)) * 10 % 11 % 10
+    )
+    second = (
+        sum(int(digit) * weight for digit, weight in zip(base + str(first), range(11, 1, -1), strict=True))
+        * 10
+        % 11
+        % 10
+    )
     return f"{first}{second}"
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ingestion import lake
+from ingestion.jobs import JobLauncher
+from ingestion.settings import Backend, Settings
 
 ARRIVED = "arrived"
 REJECTED = "rejected"
@@ -52,7 +53,14 @@ class GateStatus:
 
 
 class DayGate(Protocol):
-    def record_arrival(self, source: str, day: str, name: str, expected: Collection[str], detail: Mapping[str, Any] | None = None) -> bool:
+    def record_arrival(
+        self,
+        source: str,
+        day: str,
+        name: str,
+        expected: Collection[str],
+        detail: Mapping[str, Any] | None = None,
+    ) -> bool:
         """Records ``name`` as in; True for exactly one call per (source, day): the one that claims the complete set."""
         ...
 
@@ -68,7 +76,9 @@ class DayGate(Protocol):
 
 
 def _marker(name: str, detail: Mapping[str, Any] | None) -> bytes:
-    return (json.dumps({"name": name, **(detail or {})}, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    return (
+        json.dumps({"name": name, **(detail or {})}, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    ).encode()
 
 
 def _check_expected(name: str, expected: Collection[str]) -> None:
@@ -101,7 +111,14 @@ class LocalDayGate:
             found[str(payload["name"])] = payload
         return found
 
-    def record_arrival(self, source: str, day: str, name: str, expected: Collection[str], detail: Mapping[str, Any] | None = None) -> bool:
+    def record_arrival(
+        self,
+        source: str,
+        day: str,
+        name: str,
+        expected: Collection[str],
+        detail: Mapping[str, Any] | None = None,
+    ) -> bool:
         _check_expected(name, expected)
         folder = self._folder(source, day)
         self._write(folder / ARRIVED / f"{lake.safe_name(name)}.json", _marker(name, detail))
@@ -117,7 +134,10 @@ class LocalDayGate:
         return True
 
     def record_rejection(self, source: str, day: str, name: str, reason: str) -> None:
-        self._write(self._folder(source, day) / REJECTED / f"{lake.safe_name(name)}.json", _marker(name, {"reason": reason}))
+        self._write(
+            self._folder(source, day) / REJECTED / f"{lake.safe_name(name)}.json",
+            _marker(name, {"reason": reason}),
+        )
 
     def record_start(self, source: str, day: str, run_id: str) -> None:
         self._write(self._folder(source, day) / STARTED, _marker(source, {"run_id": run_id}))
@@ -128,10 +148,16 @@ class LocalDayGate:
     def status(self, source: str, day: str, expected: Collection[str]) -> GateStatus:
         folder = self._folder(source, day)
         arrived = frozenset(self._names(folder / ARRIVED))
-        rejected = {name: str(item.get("reason", "")) for name, item in self._names(folder / REJECTED).items() if name not in arrived}
+        rejected = {
+            name: str(item.get("reason", ""))
+            for name, item in self._names(folder / REJECTED).items()
+            if name not in arrived
+        }
         started = folder / STARTED
         run_id = json.loads(started.read_text(encoding="utf-8"))["run_id"] if started.is_file() else None
-        return GateStatus(source, day, frozenset(expected), arrived, rejected, (folder / CLAIM).is_file(), run_id)
+        return GateStatus(
+            source, day, frozenset(expected), arrived, rejected, (folder / CLAIM).is_file(), run_id
+        )
 
 
 class S3DayGate:
@@ -149,7 +175,9 @@ class S3DayGate:
 
     def _names(self, prefix: str) -> dict[str, dict[str, Any]]:
         found = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix + "/"):
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix + "/"
+        ):
             for item in page.get("Contents", []):
                 body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
                 payload = json.loads(body)
@@ -159,14 +187,29 @@ class S3DayGate:
     def _arrived(self, prefix: str) -> set[str]:
         # Names come from the keys alone: one LIST instead of a GET per marker on the hot path.
         names = set()
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{prefix}/{ARRIVED}/"):
-            names.update(item["Key"].rsplit("/", 1)[-1].removesuffix(".json") for item in page.get("Contents", []))
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{prefix}/{ARRIVED}/"
+        ):
+            names.update(
+                item["Key"].rsplit("/", 1)[-1].removesuffix(".json") for item in page.get("Contents", [])
+            )
         return names
 
-    def record_arrival(self, source: str, day: str, name: str, expected: Collection[str], detail: Mapping[str, Any] | None = None) -> bool:
+    def record_arrival(
+        self,
+        source: str,
+        day: str,
+        name: str,
+        expected: Collection[str],
+        detail: Mapping[str, Any] | None = None,
+    ) -> bool:
         _check_expected(name, expected)
         prefix = gate_prefix(source, day)
-        self.client.put_object(Bucket=self.bucket, Key=f"{prefix}/{ARRIVED}/{lake.safe_name(name)}.json", Body=_marker(name, detail))
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=f"{prefix}/{ARRIVED}/{lake.safe_name(name)}.json",
+            Body=_marker(name, detail),
+        )
         if not {lake.safe_name(item) for item in expected} <= self._arrived(prefix):
             return False
         return self._claim(f"{prefix}/{CLAIM}", _marker(name, {"claimed_by": name}))
@@ -208,41 +251,33 @@ class S3DayGate:
         prefix = gate_prefix(source, day)
         arrived = frozenset(self._names(f"{prefix}/{ARRIVED}"))
         rejected = {
-            name: str(item.get("reason", "")) for name, item in self._names(f"{prefix}/{REJECTED}").items() if name not in arrived
+            name: str(item.get("reason", ""))
+            for name, item in self._names(f"{prefix}/{REJECTED}").items()
+            if name not in arrived
         }
         started = self._read(f"{prefix}/{STARTED}")
         claimed = self._read(f"{prefix}/{CLAIM}") is not None
-        return GateStatus(source, day, frozenset(expected), arrived, rejected, claimed, started["run_id"] if started else None)
+        return GateStatus(
+            source,
+            day,
+            frozenset(expected),
+            arrived,
+            rejected,
+            claimed,
+            started["run_id"] if started else None,
+        )
 
 
-class JobLauncher(Protocol):
-    def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
-        """Starts the job and returns its run id."""
-        ...
+def day_gate(settings: Settings, bucket: str | None = None) -> DayGate:
+    """The ledger of the configured backend: the lake folder locally, the lake bucket on AWS."""
+    if settings.backend is Backend.AWS:
+        import boto3
 
-
-class GlueJobLauncher:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
-        run_id: str = self.client.start_job_run(JobName=job_name, Arguments=arguments)["JobRunId"]
-        return run_id
-
-
-class JobRequestLedger:
-    """Local stand-in for Glue: records the start request in the lake for the local runner to pick up."""
-
-    def __init__(self, lake_root: Path) -> None:
-        self.root = lake_root
-
-    def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
-        run_id = f"local-{uuid.uuid4().hex[:12]}"
-        target = self.root / lake.REPORTS / "job-requests" / lake.safe_name(job_name) / f"{run_id}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"job_name": job_name, "run_id": run_id, "arguments": arguments}
-        target.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        return run_id
+        name = bucket or settings.bucket
+        if not name:
+            raise ValueError("LAKEHOUSE_BUCKET is not set and the event names no bucket")
+        return S3DayGate(name, boto3.client("s3", region_name=settings.region))
+    return LocalDayGate(settings.lake)
 
 
 def open_day(
@@ -263,7 +298,9 @@ def open_day(
     if not gate.record_arrival(source, day, name, expected, detail):
         return None
     try:
-        run_id = launcher.start_job_run(job_name, dict(arguments) if arguments is not None else {"--day": day})
+        run_id = launcher.start_job_run(
+            job_name, dict(arguments) if arguments is not None else {"--day": day}
+        )
     except BaseException:
         gate.release(source, day)
         raise

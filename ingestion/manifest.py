@@ -36,7 +36,9 @@ class FileManifest:
                 f" + quarantined {self.rows_quarantined}"
             )
         if sum(self.quarantined_by_reason.values()) != self.rows_quarantined:
-            raise ReconciliationError(f"{self.key}: quarantine reasons do not add up to {self.rows_quarantined}")
+            raise ReconciliationError(
+                f"{self.key}: quarantine reasons do not add up to {self.rows_quarantined}"
+            )
 
     def to_json(self) -> bytes:
         return (json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()

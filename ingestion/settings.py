@@ -27,15 +27,22 @@ class Settings(BaseSettings):
     bucket: str | None = None
     region: str = "us-east-1"
     glue_job_partner_csv: str = "partner-csv-to-bronze"
+    glue_job_positional: str = "positional-day"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
     mysql_url: SecretStr | None = None
     mysql_secret_id: str | None = None
     opensearch_url: str | None = None
-    opensearch_secret_id: str | None = None
+    opensearch_username: str | None = None
+    opensearch_password: SecretStr | None = None
+    opensearch_secret_id: str | None = None  # holds the password on AWS
+    opensearch_bulk_batch_size: int = 500
+    opensearch_max_retries: int = 5
     aurora_url: SecretStr | None = None
     aurora_secret_id: str | None = None
-    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for client ids, kept outside the lake")
+    pseudonym_key: SecretStr | None = Field(
+        default=None, description="HMAC key for client ids, kept outside the lake"
+    )
     pseudonym_key_secret_id: str | None = None
 
     def for_lake(self, lake: Path | None) -> Settings:

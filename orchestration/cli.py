@@ -15,11 +15,17 @@ from ingestion.calendar import parse_day
 from ingestion.settings import Settings, default_day
 from ingestion.spark import JavaMissingError
 
-app = typer.Typer(help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True)
+app = typer.Typer(
+    help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
+)
 console = Console()
 
-LakeOption = Annotated[Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")]
-DateOption = Annotated[str | None, typer.Option("--date", help="Day YYYY-MM-DD (default: today in America/Sao_Paulo).")]
+LakeOption = Annotated[
+    Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")
+]
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Day YYYY-MM-DD (default: today in America/Sao_Paulo).")
+]
 
 
 def _settings(lake: Path | None) -> Settings:
@@ -36,7 +42,9 @@ def _day(date: str | None) -> str:
 def _print_summary(report: dict[str, Any]) -> None:
     table = Table(title=f"lakehouse run {report['day']}: {report['status']}")
     for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason"):
-        table.add_column(column, justify="right" if column in {"files", "rows read", "landed", "quarantined"} else "left")
+        table.add_column(
+            column, justify="right" if column in {"files", "rows read", "landed", "quarantined"} else "left"
+        )
     for name, summary in report["sources"].items():
         reasons = ", ".join(f"{reason}={count}" for reason, count in summary["quarantined_by_reason"].items())
         table.add_row(
@@ -50,7 +58,9 @@ def _print_summary(report: dict[str, Any]) -> None:
         )
     console.print(table)
     tests = report["dbt"]["tests"]
-    console.print(f"dbt: {len(report['dbt']['models'])} models, {tests['passed']}/{tests['total']} tests passed")
+    console.print(
+        f"dbt: {len(report['dbt']['models'])} models, {tests['passed']}/{tests['total']} tests passed"
+    )
     for failure in report["dbt"]["failures"]:
         console.print(f"[red]  {failure}[/red]")
     for name, summary in report["sources"].items():
@@ -105,7 +115,9 @@ def demo(
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"')
+    console.print(
+        f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"'
+    )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
 
@@ -134,7 +146,11 @@ def query(
         columns = [column[0] for column in result.description or []]
         rows = result.fetchall()
     if output == "json":
-        typer.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                [dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False
+            )
+        )
     elif output == "csv":
         import csv
         import sys

@@ -47,13 +47,21 @@ def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
     }
 
 
-def run_dbt(command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None) -> DbtSummary:
+def run_dbt(
+    command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None
+) -> DbtSummary:
     """Runs ``dbt <command>`` in a child process (clean state, catalog file released when it ends) and
     summarises it from dbt's own run_results.json, not from its log lines."""
     environment = {**os.environ, **dbt_environment(lake_root, target), **(extra_env or {})}
     arguments = [
-        sys.executable, "-c", "from dbt.cli.main import cli; cli()", *command,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(REPO_ROOT),
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        *command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(REPO_ROOT),
     ]
     results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
     results_path.unlink(missing_ok=True)

@@ -27,7 +27,11 @@ def _routes() -> list[tuple[re.Pattern[str], str, Handler]]:
     from lambdas.partner_csv_landed.handler import handler as partner_csv_landed
 
     return [
-        (re.compile(r"^landing/sftp/[^/]+/\d{4}-\d{2}-\d{2}/[^/]+$"), "partner-csv-landed", partner_csv_landed),
+        (
+            re.compile(r"^landing/sftp/[^/]+/\d{4}-\d{2}-\d{2}/[^/]+$"),
+            "partner-csv-landed",
+            partner_csv_landed,
+        ),
     ]
 
 

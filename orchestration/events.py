@@ -22,7 +22,12 @@ def object_created_event(bucket: str, key: str, size: int, etag: str, event_time
                     "s3SchemaVersion": "1.0",
                     "configurationId": "lakehouse-landing",
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": "0"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": etag,
+                        "sequencer": "0",
+                    },
                 },
             }
         ]

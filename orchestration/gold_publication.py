@@ -64,7 +64,9 @@ def publish_table(
     versions = gold / ".versions" / name
     versions.mkdir(parents=True, exist_ok=True)
     columns = [row[0] for row in connection.execute(f"DESCRIBE {BUILD_SCHEMA}.{_quote(name)}").fetchall()]
-    types = {row[0]: row[1] for row in connection.execute(f"DESCRIBE {BUILD_SCHEMA}.{_quote(name)}").fetchall()}
+    types = {
+        row[0]: row[1] for row in connection.execute(f"DESCRIBE {BUILD_SCHEMA}.{_quote(name)}").fetchall()
+    }
     rows = int(connection.execute(f"SELECT count(*) FROM {BUILD_SCHEMA}.{_quote(name)}").fetchone()[0])  # type: ignore[index]
 
     staging = versions / f".staging-{os.getpid()}"
@@ -97,13 +99,20 @@ def publish_table(
         hive_types = ", ".join(f"{_quote(column)}: '{types[column]}'" for column in partition_by)
         hive = f", hive_partitioning = true, hive_types = {{{hive_types}}}" if partition_by else ""
         source = f"read_parquet('{link}/**/*.parquet'{hive})"
-        connection.execute(f"CREATE OR REPLACE VIEW {PUBLISHED_SCHEMA}.{_quote(name)} AS SELECT {select} FROM {source}")
+        connection.execute(
+            f"CREATE OR REPLACE VIEW {PUBLISHED_SCHEMA}.{_quote(name)} AS SELECT {select} FROM {source}"
+        )
     else:
         empty = ", ".join(f"CAST(NULL AS {types[column]}) AS {_quote(column)}" for column in columns)
-        connection.execute(f"CREATE OR REPLACE VIEW {PUBLISHED_SCHEMA}.{_quote(name)} AS SELECT {empty} WHERE FALSE")
+        connection.execute(
+            f"CREATE OR REPLACE VIEW {PUBLISHED_SCHEMA}.{_quote(name)} AS SELECT {empty} WHERE FALSE"
+        )
     return PublishedTable(name=name, rows=rows, version=version, location=str(link))
 
 
 def publish_gold(catalog_path: Path, lake_root: Path, tables: dict[str, list[str]]) -> list[PublishedTable]:
     with duckdb.connect(str(catalog_path)) as connection:
-        return [publish_table(connection, lake_root, name, partition) for name, partition in sorted(tables.items())]
+        return [
+            publish_table(connection, lake_root, name, partition)
+            for name, partition in sorted(tables.items())
+        ]

@@ -15,6 +15,8 @@ def local_job_launcher() -> LocalJobLauncher:
     settings = Settings()
     return LocalJobLauncher(
         {
-            settings.glue_job_partner_csv: lambda options: partner_csv_to_bronze.run_job(job_spark_session(), options),
+            settings.glue_job_partner_csv: lambda options: partner_csv_to_bronze.run_job(
+                job_spark_session(), options
+            ),
         }
     )

@@ -79,7 +79,9 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         "finished_at": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
         "sources": sources,
         "dbt": dbt.as_report(),
-        "gold": published if dbt.success else "not published: dbt build failed (previous gold left unchanged)",
+        "gold": published
+        if dbt.success
+        else "not published: dbt build failed (previous gold left unchanged)",
         "publications": {},
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }

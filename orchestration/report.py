@@ -47,5 +47,7 @@ def source_summary(manifests: list[FileManifest], errors: list[str]) -> dict[str
 
 def write_report(store: ObjectStore, day: str, report: dict[str, Any]) -> str:
     key = lake.run_report_key(day)
-    store.write_bytes(key, (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode())
+    store.write_bytes(
+        key, (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    )
     return key

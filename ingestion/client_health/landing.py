@@ -113,11 +113,12 @@ def day_status(store: ObjectStore, day: str) -> DayStatus:
     for fmt in FORMATS:
         name, key = FILE_NAMES[fmt], landing_key(day, fmt)
         manifest = read_manifest(store, SOURCE, day, ClientFile(key, day, name, fmt).file_id)
-        if manifest is not None and manifest.status in {"landed", "quarantined"}:
+        delivered = store.head(key).etag if store.exists(key) else None
+        if manifest is not None and manifest.status in {"landed", "quarantined"} and manifest.etag == delivered:
             status.files[name] = manifest.status
             if manifest.reason:
                 status.reasons[name] = manifest.reason
-        elif store.exists(key):
+        elif delivered is not None:
             status.files[name] = "arrived"
         else:
             status.files[name] = "missing"

@@ -54,9 +54,7 @@ QUARANTINE_TABLE = BronzeTable(
     ),
 )
 
-_LANDING_KEY = re.compile(
-    r"(?:^|/)sftp/(?P<partner>[^/]+)/(?P<day>\d{4}-\d{2}-\d{2})/(?P<name>[^/]+)$"
-)
+_LANDING_KEY = re.compile(r"(?:^|/)sftp/(?P<partner>[^/]+)/(?P<day>\d{4}-\d{2}-\d{2})/(?P<name>[^/]+)$")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,11 @@ from ingestion.calendar import SAO_PAULO
 from ingestion.cpf import generate_cpf
 from ingestion.partner_csv.contract import COLUMNS
 
-PARTNERS: tuple[tuple[str, str], ...] = (("acme_rh", "comma"), ("folha_sul", "semicolon"), ("norte_pessoal", "semicolon"))
+PARTNERS: tuple[tuple[str, str], ...] = (
+    ("acme_rh", "comma"),
+    ("folha_sul", "semicolon"),
+    ("norte_pessoal", "semicolon"),
+)
 BAD_KINDS = ("idade", "data_referencia", "ativo", "salario")
 
 
@@ -69,7 +73,11 @@ def _bad_row(row: list[str], kind: str) -> list[str]:
 
 def render_csv(rows: list[list[str]], dialect: str) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if dialect == "semicolon" else ",", lineterminator="\r\n" if dialect == "semicolon" else "\n")
+    writer = csv.writer(
+        buffer,
+        delimiter=";" if dialect == "semicolon" else ",",
+        lineterminator="\r\n" if dialect == "semicolon" else "\n",
+    )
     writer.writerow(COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue().encode("cp1252" if dialect == "semicolon" else "utf-8")
@@ -115,10 +123,12 @@ def write_partner_day(landing_root: Path, day: dt.date, rows: int, seed: int = 7
             row = _bad_row(row, BAD_KINDS[len([p for p in bad_positions if p < index]) % len(BAD_KINDS)])
         files[partner].append(row)
 
-    first_partner, first_dialect = PARTNERS[0]
+    first_partner, _first_dialect = PARTNERS[0]
     corrected = [row[:] for row in files[first_partner][:5]]
     for row in corrected:
-        row[COLUMNS.index("salario")] = f"{Decimal(row[COLUMNS.index('salario')] or '0') + Decimal('100.00'):.2f}"
+        row[COLUMNS.index("salario")] = (
+            f"{Decimal(row[COLUMNS.index('salario')] or '0') + Decimal('100.00'):.2f}"
+        )
 
     delivered = dt.datetime.combine(day, dt.time(8, 0), tzinfo=SAO_PAULO)
     written: list[Path] = []

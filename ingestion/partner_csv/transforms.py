@@ -22,7 +22,9 @@ def split_lines(files: DataFrame, encoding: str) -> DataFrame:
         F.col("path").alias("source_path"),
         F.regexp_replace(F.decode(F.col("content"), encoding), "^\ufeff", "").alias("text"),
     )
-    exploded = decoded.select("source_path", F.posexplode(F.split(F.col("text"), r"\r?\n")).alias("index", "raw_line"))
+    exploded = decoded.select(
+        "source_path", F.posexplode(F.split(F.col("text"), r"\r?\n")).alias("index", "raw_line")
+    )
     return exploded.where((F.col("index") > 0) & (F.trim(F.col("raw_line")) != "")).select(
         "source_path",
         (F.col("index") + 1).cast("long").alias("source_line"),
@@ -70,28 +72,42 @@ def parse_rows(lines: DataFrame, dialect: Dialect) -> DataFrame:
         "ativo": F.when(active_lower.isin(_tokens(dialect.true_tokens)), F.lit(True)).when(
             active_lower.isin(_tokens(dialect.false_tokens)), F.lit(False)
         ),
-        "salario": F.when(salary_text.rlike(_DECIMAL), salary_text.cast(f"decimal({SALARY_PRECISION},{SALARY_SCALE})")),
+        "salario": F.when(
+            salary_text.rlike(_DECIMAL), salary_text.cast(f"decimal({SALARY_PRECISION},{SALARY_SCALE})")
+        ),
         "data_referencia": F.to_date(raw["data_referencia"], dialect.date_format),
     }
-    problems: list[Column] = [F.when(F.col(f"fields.`{_EXTRA}`").isNotNull(), _reason("too_many_fields", "line"))]
+    problems: list[Column] = [
+        F.when(F.col(f"fields.`{_EXTRA}`").isNotNull(), _reason("too_many_fields", "line"))
+    ]
     for name in REQUIRED:
         problems.append(F.when(raw[name].isNull(), _reason("missing_required_field", name)))
     problems += [
-        F.when(typed["id_funcionario"].isNull(), _reason("not_an_integer", "id_funcionario", raw["id_funcionario"])),
+        F.when(
+            typed["id_funcionario"].isNull(),
+            _reason("not_an_integer", "id_funcionario", raw["id_funcionario"]),
+        ),
         F.when(typed["idade"].isNull(), _reason("not_an_integer", "idade", raw["idade"])),
         F.when(
-            (typed["idade"] < 0) | (typed["idade"] > MAX_AGE), _reason(f"out_of_range_0_{MAX_AGE}", "idade", raw["idade"])
+            (typed["idade"] < 0) | (typed["idade"] > MAX_AGE),
+            _reason(f"out_of_range_0_{MAX_AGE}", "idade", raw["idade"]),
         ),
         F.when(typed["ativo"].isNull(), _reason("not_a_boolean", "ativo", raw["ativo"])),
         F.when(typed["salario"].isNull(), _reason("not_a_decimal", "salario", raw["salario"])),
         F.when(typed["salario"] < 0, _reason("negative", "salario", raw["salario"])),
         F.when(
             typed["data_referencia"].isNull(),
-            _reason(f"not_a_date_{dialect.date_format.replace('/', '')}", "data_referencia", raw["data_referencia"]),
+            _reason(
+                f"not_a_date_{dialect.date_format.replace('/', '')}",
+                "data_referencia",
+                raw["data_referencia"],
+            ),
         ),
     ]
     return fields.select(
-        "*", *(expression.alias(name) for name, expression in typed.items()), F.coalesce(*problems).alias("reason")
+        "*",
+        *(expression.alias(name) for name, expression in typed.items()),
+        F.coalesce(*problems).alias("reason"),
     ).drop("fields")
 
 

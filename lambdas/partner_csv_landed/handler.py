@@ -30,6 +30,9 @@ def handler(event: S3Event, context: Any) -> list[dict[str, str]]:
             etag=record.s3.get_object.etag,
             event_time=record.event_time,
         )
-        logger.info("partner upload handled", extra={"key": outcome.key, "action": outcome.action, "detail": outcome.detail})
+        logger.info(
+            "partner upload handled",
+            extra={"key": outcome.key, "action": outcome.action, "detail": outcome.detail},
+        )
         outcomes.append({"key": outcome.key, "action": outcome.action, "detail": outcome.detail})
     return outcomes

@@ -69,7 +69,12 @@ def day_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path],
     lake = tmp_path_factory.mktemp("lake")
     files = [
         _deliver(lake, f"sftp/acme/{DAY}/funcionarios.csv", COMMA_FILE.encode(), 0),
-        _deliver(lake, f"sftp/folha_sul/{DAY}/funcionarios.csv", SEMICOLON_FILE.replace("\n", "\r\n").encode("cp1252"), 1),
+        _deliver(
+            lake,
+            f"sftp/folha_sul/{DAY}/funcionarios.csv",
+            SEMICOLON_FILE.replace("\n", "\r\n").encode("cp1252"),
+            1,
+        ),
         _deliver(lake, f"sftp/acme/{DAY}/correcao.csv", CORRECTION_FILE.encode(), 2),
     ]
     _deliver(lake, f"sftp/acme/{DAY}/notas.csv", b"id;nota\n1;ok\n", 3)
@@ -85,7 +90,9 @@ def test_gold_equals_an_independent_computation(day_run: tuple[Path, list[Path],
     assert expected[(30, True, 2025, 3)] == (Decimal("1333.73"), 4)  # Bruno's correction replaced 2000.25
 
 
-def test_bad_rows_and_the_bad_file_are_quarantined_and_counted(day_run: tuple[Path, list[Path], dict[str, Any]]) -> None:
+def test_bad_rows_and_the_bad_file_are_quarantined_and_counted(
+    day_run: tuple[Path, list[Path], dict[str, Any]],
+) -> None:
     lake, _files, report = day_run
     summary = report["sources"]["partner_csv"]
     assert summary["files"] == 4
@@ -109,9 +116,15 @@ def test_bad_rows_and_the_bad_file_are_quarantined_and_counted(day_run: tuple[Pa
     assert rejected == [
         (f"landing/sftp/acme/{DAY}/funcionarios.csv", 5, "salario: not a decimal 'abc'"),
         (f"landing/sftp/folha_sul/{DAY}/funcionarios.csv", 5, "ativo: not a boolean 'talvez'"),
-        (f"landing/sftp/folha_sul/{DAY}/funcionarios.csv", 6, "data_referencia: not a date ddMMyyyy '31/02/2025'"),
+        (
+            f"landing/sftp/folha_sul/{DAY}/funcionarios.csv",
+            6,
+            "data_referencia: not a date ddMMyyyy '31/02/2025'",
+        ),
     ]
-    reason = json.loads((lake / "quarantine" / "partner_csv" / DAY / "files" / "acme__notas" / "reason.json").read_text())
+    reason = json.loads(
+        (lake / "quarantine" / "partner_csv" / DAY / "files" / "acme__notas" / "reason.json").read_text()
+    )
     assert "header does not match the contract" in reason["reason"]
 
 

@@ -25,7 +25,11 @@ def aws(aws_environment: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
     s3.create_bucket(Bucket=BUCKET)
     existing = [job["Name"] for job in glue.get_jobs()["Jobs"]]
     if JOB not in existing:
-        glue.create_job(Name=JOB, Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://x/y.py"})
+        glue.create_job(
+            Name=JOB,
+            Role="arn:aws:iam::123456789012:role/glue",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://x/y.py"},
+        )
     yield s3, glue
     for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         s3.delete_object(Bucket=BUCKET, Key=item["Key"])
@@ -34,13 +38,17 @@ def aws(aws_environment: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[
 def _deliver(s3, key: str, body: bytes) -> dict:  # type: ignore[no-untyped-def]
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     head = s3.head_object(Bucket=BUCKET, Key=key)
-    return object_created_event(BUCKET, key, head["ContentLength"], head["ETag"].strip('"'), "2025-03-10T11:00:00.000Z")
+    return object_created_event(
+        BUCKET, key, head["ContentLength"], head["ETag"].strip('"'), "2025-03-10T11:00:00.000Z"
+    )
 
 
 def test_valid_upload_starts_the_glue_job_with_its_arguments(aws) -> None:  # type: ignore[no-untyped-def]
     s3, glue = aws
     key = "landing/sftp/folha sul/2025-03-10/funcionários.csv"
-    body = "id_funcionario;nome;cpf;idade;ativo;salario;data_referencia\r\n1;José;;30;S;1,00;01/03/2025\r\n".encode("cp1252")
+    body = "id_funcionario;nome;cpf;idade;ativo;salario;data_referencia\r\n1;José;;30;S;1,00;01/03/2025\r\n".encode(
+        "cp1252"
+    )
     event = _deliver(s3, key, body)
     assert "folha+sul" in event["Records"][0]["s3"]["object"]["key"]  # URL-encoded as S3 sends it
 
@@ -73,14 +81,22 @@ def test_invalid_upload_is_quarantined_in_s3_with_its_reason_and_no_job(aws) -> 
     assert len(glue.get_job_runs(JobName=JOB)["JobRuns"]) == before
     keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert "quarantine/partner_csv/2025-03-10/files/acme__wrong/wrong.csv" in keys
-    reason = json.loads(s3.get_object(Bucket=BUCKET, Key="quarantine/partner_csv/2025-03-10/files/acme__wrong/reason.json")["Body"].read())
+    reason = json.loads(
+        s3.get_object(Bucket=BUCKET, Key="quarantine/partner_csv/2025-03-10/files/acme__wrong/reason.json")[
+            "Body"
+        ].read()
+    )
     assert reason["file"] == key and "header does not match" in reason["reason"]
-    manifest = FileManifest.from_json(s3.get_object(Bucket=BUCKET, Key="reports/manifests/partner_csv/2025-03-10/acme__wrong.json")["Body"].read())
+    manifest = FileManifest.from_json(
+        s3.get_object(Bucket=BUCKET, Key="reports/manifests/partner_csv/2025-03-10/acme__wrong.json")[
+            "Body"
+        ].read()
+    )
     assert (manifest.rows_read, manifest.rows_quarantined, manifest.status) == (2, 2, "quarantined")
 
 
 def test_repeated_event_for_a_processed_file_starts_nothing(aws) -> None:  # type: ignore[no-untyped-def]
-    s3, glue = aws
+    s3, _glue = aws
     key = "landing/sftp/acme/2025-03-10/bad.txt.csv"
     event = _deliver(s3, key, b"")
     first = handler(event, None)

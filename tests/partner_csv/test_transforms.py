@@ -37,7 +37,12 @@ def test_semicolon_cp1252_rows_are_typed_with_exact_line_numbers(spark: SparkSes
     assert (first.id_funcionario, first.nome, first.idade, first.ativo) == (10, "José Ávila", 34, True)
     assert first.salario == Decimal("1234.56")
     assert first.data_referencia == dt.date(2025, 3, 1)
-    assert (second.nome, second.cpf, second.ativo, second.salario) == ("Conceição; Maria", None, False, Decimal("100.00"))
+    assert (second.nome, second.cpf, second.ativo, second.salario) == (
+        "Conceição; Maria",
+        None,
+        False,
+        Decimal("100.00"),
+    )
     assert first.reason is None and second.reason is None
 
 
@@ -60,7 +65,10 @@ def test_bad_rows_get_a_reason_naming_the_field_and_line(spark: SparkSession, tm
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "\n" + "\n".join(line for line, _, _ in BAD_LINES) + "\n", encoding="utf-8")
     parsed = parsed_file(spark, path, "UTF-8", COMMA)
-    rejected = {row.source_line: row for row in quarantined_rows(parsed, "landing/sftp/p/2025-01-01/bad.csv").collect()}
+    rejected = {
+        row.source_line: row
+        for row in quarantined_rows(parsed, "landing/sftp/p/2025-01-01/bad.csv").collect()
+    }
     assert sorted(rejected) == list(range(2, len(BAD_LINES) + 2))
     for line_number, (line, code, message) in enumerate(BAD_LINES, start=2):
         row = rejected[line_number]
@@ -76,7 +84,9 @@ def test_valid_and_bad_rows_split_without_loss(spark: SparkSession, tmp_path: Pa
         encoding="utf-8",
     )
     parsed = parsed_file(spark, path, "UTF-8", COMMA)
-    landed = bronze_rows(parsed, "p", "landing/k.csv", "2025-01-03T10:00:00.000Z").orderBy("source_line").collect()
+    landed = (
+        bronze_rows(parsed, "p", "landing/k.csv", "2025-01-03T10:00:00.000Z").orderBy("source_line").collect()
+    )
     rejected = quarantined_rows(parsed, "landing/k.csv").collect()
     assert [row.id_funcionario for row in landed] == [1, 3]
     assert [row.source_line for row in rejected] == [3]

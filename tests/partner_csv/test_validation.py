@@ -39,7 +39,11 @@ def test_head_cut_inside_a_multibyte_character_is_still_utf8() -> None:
     [
         ("landing/sftp/acme/2025-03-01/a.txt", b"x", "not a .csv file"),
         ("landing/sftp/acme/2025-03-01/a.csv", b"", "empty file"),
-        ("landing/sftp/acme/2025-03-01/a.csv", b"id_funcionario,nome,idade\n", "missing cpf, ativo, salario, data_referencia"),
+        (
+            "landing/sftp/acme/2025-03-01/a.csv",
+            b"id_funcionario,nome,idade\n",
+            "missing cpf, ativo, salario, data_referencia",
+        ),
         ("landing/sftp/acme/2025-03-01/a.csv", f"{HEADER},extra\n".encode(), "unexpected extra"),
     ],
 )
@@ -54,6 +58,9 @@ def test_landing_key_parts() -> None:
     landed = parse_landing_key("landing/sftp/folha_sul/2025-03-01/funcionários março.csv")
     assert (landed.owner, landed.day, landed.name) == ("folha_sul", "2025-03-01", "funcionários março.csv")
     assert landed.file_id.startswith("folha_sul__funcion_rios_mar_o-")
-    assert landed.file_id != parse_landing_key("landing/sftp/folha_sul/2025-03-01/funcionários_março.csv").file_id
+    assert (
+        landed.file_id
+        != parse_landing_key("landing/sftp/folha_sul/2025-03-01/funcionários_março.csv").file_id
+    )
     with pytest.raises(ValueError, match="not a partner upload key"):
         parse_landing_key("landing/sftp/acme/a.csv")

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,18 +119,25 @@ def running_mariadb(workdir: Path) -> Iterator[MariaDbServer]:
             process.wait()
 
 
+_shared: dict[str, MariaDbServer] = {}
+_shared_stack = ExitStack()
+
+
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[MariaDbServer]:
-    if binaries() is None:
-        require_executable("mariadbd", INSTALL_HINT)
-        require_executable("mariadb-install-db", INSTALL_HINT)
-    # Unix socket paths are limited to ~108 bytes, so the server gets a short directory of its own.
-    workdir = Path(tempfile.mkdtemp(prefix="mariadb-"))
-    try:
-        with running_mariadb(workdir) as server:
-            yield server
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    """One server per test session, even when several conftests import this fixture."""
+    if "server" not in _shared:
+        if binaries() is None:
+            require_executable("mariadbd", INSTALL_HINT)
+            require_executable("mariadb-install-db", INSTALL_HINT)
+        # Unix socket paths are limited to ~108 bytes, so the server gets a short directory of its own.
+        workdir = Path(tempfile.mkdtemp(prefix="mariadb-"))
+        _shared_stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        _shared["server"] = _shared_stack.enter_context(running_mariadb(workdir))
+    yield _shared["server"]
+    # Session teardown: whichever importer finalizes first stops the server; all tests are done by then.
+    _shared.clear()
+    _shared_stack.close()
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,9 @@ def _read_file(path: Path) -> list[Row]:
     return rows
 
 
-def expected_salary_averages(files_in_delivery_order: list[Path]) -> dict[tuple[int, bool, int, int], tuple[Decimal, int]]:
+def expected_salary_averages(
+    files_in_delivery_order: list[Path],
+) -> dict[tuple[int, bool, int, int], tuple[Decimal, int]]:
     latest: dict[tuple[int, dt.date], Row] = {}
     for path in files_in_delivery_order:
         for row in _read_file(path):
@@ -55,7 +57,9 @@ def expected_salary_averages(files_in_delivery_order: list[Path]) -> dict[tuple[
         groups[(row["idade"], row["ativo"], day.year, day.month)].append(row)  # type: ignore[index]
     return {
         key: (
-            (sum((row["salario"] for row in rows), Decimal(0)) / len(rows)).quantize(Decimal("0.01"), ROUND_HALF_UP),  # type: ignore[misc]
+            (sum((row["salario"] for row in rows), Decimal(0)) / len(rows)).quantize(
+                Decimal("0.01"), ROUND_HALF_UP
+            ),  # type: ignore[misc]
             len({row["id"] for row in rows}),
         )
         for key, rows in groups.items()

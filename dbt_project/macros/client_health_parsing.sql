@@ -1,0 +1,69 @@
+{# How the three client formats write dates, times, names and sexes, parsed the same on both engines.
+   A value that does not parse becomes null; staging keeps the original next to it so the quality
+   step can tell "not given" from "not a date". Business times are Sao Paulo wall-clock times. #}
+
+{# fmt: 'iso' (1985-05-20), 'br' (20/05/1985) or 'english' (May 20, 1985) #}
+{% macro date_from_text(expression, fmt) -%}
+    {{ return(adapter.dispatch('date_from_text')(expression, fmt)) }}
+{%- endmacro %}
+
+{% macro duckdb__date_from_text(expression, fmt) -%}
+    {%- set formats = {'iso': '%Y-%m-%d', 'br': '%d/%m/%Y', 'english': '%B %d, %Y'} -%}
+    cast(try_strptime({{ expression }}, '{{ formats[fmt] }}') as date)
+{%- endmacro %}
+
+{% macro default__date_from_text(expression, fmt) -%}
+    {%- set formats = {'iso': '%Y-%m-%d', 'br': '%d/%m/%Y', 'english': '%M %e, %Y'} -%}
+    cast(try(date_parse({{ expression }}, '{{ formats[fmt] }}')) as date)
+{%- endmacro %}
+
+{# ISO 8601 text with 'T' or a space, optional fraction; with a UTC offset it is converted to Sao Paulo time. #}
+{% macro timestamp_from_iso(expression, zone='America/Sao_Paulo') -%}
+    {{ return(adapter.dispatch('timestamp_from_iso')(expression, zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__timestamp_from_iso(expression, zone) -%}
+    case
+        when regexp_matches({{ expression }}, '(Z|[+-][0-9]{2}:?[0-9]{2})$')
+            then timezone('{{ zone }}', try_cast({{ expression }} as timestamptz))
+        else try_cast({{ expression }} as timestamp)
+    end
+{%- endmacro %}
+
+{% macro default__timestamp_from_iso(expression, zone) -%}
+    case
+        when regexp_like({{ expression }}, '(Z|[+-][0-9]{2}:?[0-9]{2})$')
+            then cast(try(from_iso8601_timestamp({{ expression }})) at time zone '{{ zone }}' as timestamp)
+        else cast(try(from_iso8601_timestamp(replace({{ expression }}, ' ', 'T'))) as timestamp)
+    end
+{%- endmacro %}
+
+{# Milliseconds since 1970-01-01 UTC -> Sao Paulo wall-clock time. #}
+{% macro timestamp_from_epoch_millis(expression, zone='America/Sao_Paulo') -%}
+    {{ return(adapter.dispatch('timestamp_from_epoch_millis')(expression, zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__timestamp_from_epoch_millis(expression, zone) -%}
+    timezone('{{ zone }}', make_timestamptz(cast({{ expression }} as bigint) * 1000))
+{%- endmacro %}
+
+{% macro default__timestamp_from_epoch_millis(expression, zone) -%}
+    cast(from_unixtime(cast({{ expression }} as double) / 1000, '{{ zone }}') as timestamp)
+{%- endmacro %}
+
+{# Titles (Sr., Sra., Srta., Dr., Dra., any case) removed wherever they stand as a word, repeated and
+   non-breaking spaces collapsed. Padding with spaces lets every title match with the space before it
+   without a backreference, which the two regex engines write differently. #}
+{% macro clean_person_name(expression) -%}
+    nullif(trim({{ regexp_replace_all(
+        regexp_replace_all("' ' || " ~ expression ~ " || ' '", '[\\s\\x{00A0}](?i:srta|sra|sr|dra|dr)\\.', ' '),
+        '[\\s\\x{00A0}]+', ' ') }}), '')
+{%- endmacro %}
+
+{# Fem/Masc (and F/M, Feminino/Masculino, any case) -> F/M; anything else -> null. #}
+{% macro sex_code(expression) -%}
+    case upper(trim({{ expression }}))
+        when 'FEM' then 'F' when 'F' then 'F' when 'FEMININO' then 'F'
+        when 'MASC' then 'M' when 'M' then 'M' when 'MASCULINO' then 'M'
+    end
+{%- endmacro %}

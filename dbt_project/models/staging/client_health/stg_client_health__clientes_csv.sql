@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('client_health', 'clientes_csv') }}
+
+),
+
+renamed as (
+
+    select
+        'csv' as source_format,
+        source_file,
+        source_row,
+        cast(ingestion_date as date) as ingestion_date,
+        ingested_at,
+        cpf as cpf_original,
+        {{ cpf_clean('cpf') }} as cpf,
+        {{ clean_person_name('nome') }} as nome_completo,
+        data_nascimento as data_nascimento_original,
+        {{ date_from_text('data_nascimento', 'br') }} as data_nascimento,
+        data_cadastro as data_cadastro_original,
+        {{ timestamp_from_iso('data_cadastro') }} as data_cadastro,
+        sexo as sexo_original,
+        {{ sex_code('sexo') }} as sexo,
+        estado as estado_original,
+        pais_cadastro as pais,
+        logradouro,
+        cast(numero as varchar) as numero_original,
+        -- The seed system writes house numbers as decimals (123.0); only whole numbers are numbers.
+        case when numero = floor(numero) then cast(numero as integer) end as numero,
+        bairro,
+        cidade,
+        convenio
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ source('client_health', 'clientes_json') }}
+
+),
+
+renamed as (
+
+    select
+        'json' as source_format,
+        source_file,
+        source_row,
+        cast(ingestion_date as date) as ingestion_date,
+        ingested_at,
+        cpf as cpf_original,
+        {{ cpf_clean('cpf') }} as cpf,
+        {{ clean_person_name('nome') }} as nome_completo,
+        data_nascimento as data_nascimento_original,
+        {{ date_from_text('data_nascimento', 'english') }} as data_nascimento,
+        cast(data_cadastro as varchar) as data_cadastro_original,
+        {{ timestamp_from_epoch_millis('data_cadastro') }} as data_cadastro,
+        sexo as sexo_original,
+        {{ sex_code('sexo') }} as sexo,
+        estado as estado_original,
+        pais,
+        logradouro,
+        cast(numero as varchar) as numero_original,
+        cast(numero as integer) as numero,
+        bairro,
+        cidade,
+        convenio
+    from source
+
+)
+
+select * from renamed
