@@ -27,10 +27,11 @@ def check_digits(base: str) -> str:
 
 
 def is_valid_cpf(value: str | None) -> bool:
-    """Valid when, after removing punctuation, 11 digits remain, not all equal, with both check digits right."""
+    """Valid when, after removing punctuation (``.``, ``-``, ``/``), 11 ASCII digits remain, not all equal,
+    with both check digits right: pycpfcnpj's definition (spaces, letters and other characters reject)."""
     if value is None:
         return False
-    if not re.fullmatch(r"[\d.\-\s/]*", value):
+    if not re.fullmatch(r"[0-9./-]*", value):
         return False
     number = digits_only(value)
     if len(number) != 11 or len(set(number)) == 1:

@@ -186,7 +186,7 @@ class S3DayGate:
 
     def _arrived(self, prefix: str) -> set[str]:
         # Names come from the keys alone: one LIST instead of a GET per marker on the hot path.
-        names = set()
+        names: set[str] = set()
         for page in self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=f"{prefix}/{ARRIVED}/"
         ):

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     region: str = "us-east-1"
     glue_job_partner_csv: str = "partner-csv-to-bronze"
     glue_job_positional: str = "positional-day"
+    glue_job_client_health: str = "client-health-to-bronze"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
     mysql_url: SecretStr | None = None
@@ -40,10 +41,18 @@ class Settings(BaseSettings):
     opensearch_max_retries: int = 5
     aurora_url: SecretStr | None = None
     aurora_secret_id: str | None = None
+    glue_job_aurora: str = "aurora-extract"
+    # JSON lists in the environment, e.g. LAKEHOUSE_AURORA_TABLES='["clientes","contratos"]'; empty = every table.
+    aurora_tables: list[str] = Field(default_factory=list)
+    aurora_batch_rows: int = Field(default=100_000, gt=0, description="rows per read batch and Parquet row group")
+    # "table.column" removed at the source that bronze keeps as typed nulls instead of failing the table.
+    aurora_accept_dropped_columns: list[str] = Field(default_factory=list)
     pseudonym_key: SecretStr | None = Field(
         default=None, description="HMAC key for client ids, kept outside the lake"
     )
     pseudonym_key_secret_id: str | None = None
+    # Where a local run keeps the key it generated when none is configured; never inside the lake.
+    pseudonym_key_file: Path = Path("~/.config/lakehouse/pseudonym.key")
 
     def for_lake(self, lake: Path | None) -> Settings:
         return self if lake is None else self.model_copy(update={"lake": lake})

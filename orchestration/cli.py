@@ -167,5 +167,62 @@ def query(
         raise typer.BadParameter("expected csv, json or table", param_hint="--format")
 
 
+@app.command()
+def sftp(
+    lake: LakeOption = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 2222,
+) -> None:
+    """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
+    as the S3 ObjectCreated event AWS Transfer Family would produce."""
+    import logging
+    import os
+
+    from ingestion.storage import LocalObjectStore
+    from orchestration.dispatcher import dispatch_object_created
+    from orchestration.sftp_server import serve_forever
+
+    lake_root = _settings(lake).lake.resolve()
+    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    store = LocalObjectStore(lake_root)
+    console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
+    serve_forever(lake_root, host, port, lambda key: dispatch_object_created(store, key))
+
+
+publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
+app.add_typer(publish_app, name="publish")
+
+
+@publish_app.command("mysql")
+def publish_mysql(lake: LakeOption = None) -> None:
+    """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
+    from orchestration.pipeline import catalog_path
+    from serving.mysql import publish_employees
+
+    settings = _settings(lake)
+    try:
+        result = publish_employees(settings, catalog_path(settings.lake.resolve()))
+    except Exception as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    if result is None:
+        console.print(
+            "[red]no MySQL configured: set LAKEHOUSE_MYSQL_URL (or LAKEHOUSE_MYSQL_SECRET_ID on AWS)[/red]"
+        )
+        raise typer.Exit(2)
+    console.print(
+        f"published {result.rows:,} rows to {result.target} table {result.table} in {result.batches} batches"
+    )
+
+
+@app.command("aws-template")
+def aws_template() -> None:
+    """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
+    from orchestration.infrastructure import template_json
+
+    typer.echo(template_json())
+
+
 if __name__ == "__main__":
     app()

@@ -47,12 +47,25 @@ def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
     }
 
 
+def pseudonym_environment(lake_root: Path) -> dict[str, str]:
+    """The key for gold.client_health ids, as DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs it from its logs)."""
+    from ingestion.client_health.pseudonym import dbt_secret_environment
+    from ingestion.settings import Settings
+
+    return dbt_secret_environment(Settings().for_lake(lake_root))
+
+
 def run_dbt(
     command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None
 ) -> DbtSummary:
     """Runs ``dbt <command>`` in a child process (clean state, catalog file released when it ends) and
     summarises it from dbt's own run_results.json, not from its log lines."""
-    environment = {**os.environ, **dbt_environment(lake_root, target), **(extra_env or {})}
+    environment = {
+        **os.environ,
+        **dbt_environment(lake_root, target),
+        **pseudonym_environment(lake_root),
+        **(extra_env or {}),
+    }
     arguments = [
         sys.executable,
         "-c",

@@ -24,6 +24,7 @@ class LocalLambdaContext:
 
 
 def _routes() -> list[tuple[re.Pattern[str], str, Handler]]:
+    from lambdas.client_files_landed.handler import handler as client_files_landed
     from lambdas.partner_csv_landed.handler import handler as partner_csv_landed
 
     return [
@@ -31,6 +32,11 @@ def _routes() -> list[tuple[re.Pattern[str], str, Handler]]:
             re.compile(r"^landing/sftp/[^/]+/\d{4}-\d{2}-\d{2}/[^/]+$"),
             "partner-csv-landed",
             partner_csv_landed,
+        ),
+        (
+            re.compile(r"^landing/client_health/\d{4}-\d{2}-\d{2}/[^/]+$"),
+            "client-files-landed",
+            client_files_landed,
         ),
     ]
 

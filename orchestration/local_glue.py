@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from glue_jobs import partner_csv_to_bronze
+from glue_jobs import client_health_to_bronze, partner_csv_to_bronze
 from glue_jobs.options import job_spark_session
 from ingestion.jobs import LocalJobLauncher
 from ingestion.settings import Settings
@@ -16,6 +16,9 @@ def local_job_launcher() -> LocalJobLauncher:
     return LocalJobLauncher(
         {
             settings.glue_job_partner_csv: lambda options: partner_csv_to_bronze.run_job(
+                job_spark_session(), options
+            ),
+            settings.glue_job_client_health: lambda options: client_health_to_bronze.run_job(
                 job_spark_session(), options
             ),
         }

@@ -38,6 +38,31 @@ def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], s
     return errors
 
 
+def publish_downstream(
+    settings: Settings, catalog: Path, step: Step, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Gold-fed publications, each only when configured; one failing never hides the others."""
+    from serving.mysql import publish_employees
+
+    results: dict[str, Any] = {}
+    publishers: dict[str, Callable[[], Any]] = {"mysql": lambda: publish_employees(settings, catalog)}
+    for name, publish in publishers.items():
+        step(f"publishing to {name}")
+        began = time.monotonic()
+        try:
+            outcome = publish()
+        except Exception as exc:  # the message is built to carry no secret
+            results[name] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        else:
+            results[name] = (
+                {"status": "not_configured"}
+                if outcome is None
+                else {"status": "published", **outcome.as_dict()}
+            )
+        timings[f"publish_{name}"] = round(time.monotonic() - began, 3)
+    return results
+
+
 def run_day(settings: Settings, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
     """Processes what is in the landing zone for ``day``; returns (and writes) the run report."""
     started = time.monotonic()
@@ -62,6 +87,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
     published: list[dict[str, Any]] = []
+    publications: dict[str, Any] = {}
     if dbt.success:
         step("publishing gold")
         began = time.monotonic()
@@ -70,8 +96,13 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
             for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
         ]
         timings["publish_gold"] = round(time.monotonic() - began, 3)
+        publications = publish_downstream(settings, catalog_path(lake_root), step, timings)
 
-    failed = not dbt.success or any(summary["status"] == "failed" for summary in sources.values())
+    failed = (
+        not dbt.success
+        or any(summary["status"] == "failed" for summary in sources.values())
+        or any(result.get("status") == "failed" for result in publications.values())
+    )
     report: dict[str, Any] = {
         "day": day,
         "lake": str(lake_root),
@@ -82,7 +113,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         "gold": published
         if dbt.success
         else "not published: dbt build failed (previous gold left unchanged)",
-        "publications": {},
+        "publications": publications,
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
     write_report(store, day, report)

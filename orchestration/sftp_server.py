@@ -101,7 +101,7 @@ class SftpLayout:
             return asyncssh.import_authorized_keys(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError, asyncssh.KeyImportError) as exc:
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, or no valid key line
             logger.warning(json.dumps({"event": "sftp_bad_key_file", "partner": partner, "error": str(exc)}))
             return None
 
@@ -186,8 +186,10 @@ class _PartnerSsh(asyncssh.SSHServer):
     def begin_auth(self, username: str) -> bool:
         self.session.partner = username[:64]
         keys = self._layout.authorized_keys(username)
-        if keys is not None and self._conn is not None:
-            self._conn.set_authorized_keys(keys)
+        # Always replaced: SSH lets a client change its user name between attempts, and the previous
+        # user's keys must not carry over to the new name. No entries means every key is refused.
+        if self._conn is not None:
+            self._conn.set_authorized_keys(keys if keys is not None else asyncssh.SSHAuthorizedKeys())
         return True
 
     def auth_completed(self) -> None:
@@ -343,7 +345,9 @@ class _PartnerSftp(asyncssh.SFTPServer):
             if not stat.S_ISREG(existing):
                 raise asyncssh.SFTPPermissionDenied("only regular files can be replaced")
         self._layout.partial_dir.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f"{self._partner}-", suffix=".part", dir=self._layout.partial_dir)
+        fd, partial = tempfile.mkstemp(
+            prefix=f"{self._partner}-", suffix=".part", dir=self._layout.partial_dir
+        )
         return _Upload(fd, Path(partial), day, name)
 
     def read(self, file_obj: object, offset: int, size: int) -> bytes:
@@ -388,9 +392,11 @@ class _PartnerSftp(asyncssh.SFTPServer):
             return
         key = self._layout.landing_key(self._partner, upload.day, upload.name)
         try:
-            size = os.fstat(upload.fd).st_size
-            os.fsync(upload.fd)
-            os.close(upload.fd)
+            try:
+                size = os.fstat(upload.fd).st_size
+                os.fsync(upload.fd)
+            finally:
+                os.close(upload.fd)
             day_dir = self._home / upload.day
             if day_dir.is_symlink() or (day_dir.exists() and not day_dir.is_dir()):
                 raise asyncssh.SFTPPermissionDenied(f"/{upload.day} is not a folder")
@@ -426,12 +432,16 @@ def _serialized_publisher(on_upload: OnUpload) -> Callable[[str], Awaitable[None
                 await asyncio.to_thread(on_upload, key)
             except Exception as exc:
                 # The handler reports its own outcome; its message may quote the file, so only the type here.
-                logger.error(json.dumps({"event": "sftp_on_upload_failed", "key": key, "error": type(exc).__name__}))
+                logger.error(
+                    json.dumps({"event": "sftp_on_upload_failed", "key": key, "error": type(exc).__name__})
+                )
 
     return publish
 
 
-async def start_sftp_server(lake_root: Path, host: str, port: int, on_upload: OnUpload) -> asyncssh.SSHAcceptor:
+async def start_sftp_server(
+    lake_root: Path, host: str, port: int, on_upload: OnUpload
+) -> asyncssh.SSHAcceptor:
     """Starts listening (port 0 picks a free port: see ``acceptor.get_port()``); stop with ``close()``."""
     layout = SftpLayout(lake_root.resolve())
     layout.keys_dir.mkdir(parents=True, exist_ok=True)

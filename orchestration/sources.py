@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.catalog import BronzeTable
+from ingestion.client_health import contract as client_health
 from ingestion.ingestion_tables import MANIFESTS_TABLE
 from ingestion.partner_csv import contract as partner_csv
 from ingestion.storage import LocalObjectStore
@@ -30,6 +31,11 @@ SOURCES: tuple[Source, ...] = (
         name=partner_csv.SOURCE,
         landing_keys=partner_csv_landing_keys,
         bronze_tables=lambda _lake: [partner_csv.BRONZE_TABLE, partner_csv.QUARANTINE_TABLE],
+    ),
+    Source(
+        name=client_health.SOURCE,
+        landing_keys=client_health.landing_keys_of_day,
+        bronze_tables=lambda _lake: client_health.bronze_tables(),
     ),
 )
 

@@ -3,11 +3,14 @@
 How rows travel: each Arrow record batch is one transaction of multi-row
 ``INSERT ... ON DUPLICATE KEY UPDATE`` statements on the table's natural key (its primary key), so
 publishing is an idempotent upsert: running it twice, or rerunning after a kill, ends with the same
-rows. A kill loses at most the batch in flight, which the rerun writes again. The SQL literals are
-rendered column-wise by Arrow compute instead of one Python value at a time; that, not the server, is
-what makes this fast, and it needs nothing the server may have disabled (``LOAD DATA LOCAL`` is off by
-default on MySQL 8). Our session runs with ``NO_BACKSLASH_ESCAPES`` so a string literal only needs
-its quotes doubled, and in strict mode so a value that does not fit fails instead of being truncated.
+rows. A kill loses at most the batches in flight, which the rerun writes again. The SQL literals are
+rendered column-wise by Arrow compute instead of one Python value at a time, and a few connections
+(``workers``) commit batches side by side while the next one is rendered; that is what makes this
+fast, and it needs nothing the server may have disabled (``LOAD DATA LOCAL`` is off by default on
+MySQL 8). With more than one worker, batches commit in any order, so a key must appear in one batch
+only (the employee query guarantees it). Our session runs with ``NO_BACKSLASH_ESCAPES`` so a string
+literal only needs its quotes doubled, and in strict mode so a value that does not fit fails instead
+of being truncated.
 
 What is published for the partner CSV source (DESIGN.md: "rows also published to MySQL"): the cleaned
 employee rows of ``silver.stg_partner_csv__employees``, one per natural key
@@ -22,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -45,6 +50,10 @@ SESSION_SQL_MODE = "STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,NO_ENGINE_SUBSTITUTIO
 # Well under the 16 MiB default max_allowed_packet of MariaDB (64 MiB on MySQL 8).
 MAX_STATEMENT_BYTES = 4 << 20
 DEFAULT_ROWS_PER_BATCH = 10_000
+# Two connections keep the server busy while the next batch is rendered (about 2x on two cores).
+DEFAULT_WORKERS = 2
+DEADLOCK_RETRIES = 3
+_RETRYABLE_ERRORS = {1205, 1213}  # lock wait timeout, deadlock: the server rolled the batch back
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _URL_SCHEMES = {"mysql", "mysql+pymysql", "mariadb", "mariadb+pymysql"}
 
@@ -141,7 +150,9 @@ def parse_mysql_url(url: str | SecretStr) -> MySqlTarget:
         raise ValueError(f"MySQL URL must start with mysql://, got scheme {parts.scheme!r}")
     database = parts.path.lstrip("/")
     if not parts.hostname or not database or parts.username is None:
-        raise ValueError("MySQL URL needs a user, a host and a database: mysql://user:password@host:port/database")
+        raise ValueError(
+            "MySQL URL needs a user, a host and a database: mysql://user:password@host:port/database"
+        )
     options = parse_qs(parts.query)
     return MySqlTarget(
         host=parts.hostname,
@@ -154,7 +165,7 @@ def parse_mysql_url(url: str | SecretStr) -> MySqlTarget:
 
 
 def mysql_url_from_secret(secret: SecretStr) -> SecretStr:
-    """A secret holds either the URL itself or the JSON that RDS rotation keeps (username, password, host...)."""
+    """A secret holds the URL itself or the JSON that RDS rotation keeps (username, password, host...)."""
     text = secret.get_secret_value().strip()
     if not text.startswith("{"):
         return SecretStr(text)
@@ -165,7 +176,9 @@ def mysql_url_from_secret(secret: SecretStr) -> SecretStr:
         database = fields.get("dbname") or fields["database"]
     except (ValueError, KeyError) as exc:
         # The message names what is missing, never a value of the secret.
-        raise ValueError(f"MySQL secret JSON needs username, password, host and dbname: {type(exc).__name__}") from None
+        raise ValueError(
+            f"MySQL secret JSON needs username, password, host and dbname: {type(exc).__name__}"
+        ) from None
     return SecretStr(f"mysql://{user}:{password}@{host}:{port}/{quote(str(database), safe='')}")
 
 
@@ -253,37 +266,105 @@ def _scrubbed(error: BaseException, target: MySqlTarget) -> str:
     return message.replace(password, "***") if password else message
 
 
+class _Writers:
+    """Connections that each commit whole batches, so the server writes while the caller renders."""
+
+    def __init__(self, connections: list[pymysql.connections.Connection[Any]]) -> None:
+        self._queue: queue.Queue[tuple[list[str], int] | None] = queue.Queue(maxsize=len(connections))
+        self._lock = threading.Lock()
+        self.error: Exception | None = None
+        self.rows = self.batches = 0
+        self._threads = [threading.Thread(target=self._run, args=(c,), daemon=True) for c in connections]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, statements: list[str], rows: int) -> None:
+        self._queue.put((statements, rows))
+
+    def close(self) -> None:
+        """Lets the queued batches finish, then stops the workers and their connections."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, connection: pymysql.connections.Connection[Any]) -> None:
+        try:
+            while (work := self._queue.get()) is not None:
+                if self.error is not None:
+                    continue  # after a failure, keep draining so submit() never blocks
+                try:
+                    self._write(connection, *work)
+                except Exception as exc:
+                    self._fail(exc)
+        finally:
+            with contextlib.suppress(pymysql.MySQLError):  # already closed when the server went away
+                connection.close()
+
+    def _fail(self, error: Exception) -> None:
+        with self._lock:
+            self.error = self.error or error
+
+    def _write(
+        self, connection: pymysql.connections.Connection[Any], statements: list[str], rows: int
+    ) -> None:
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                with connection.cursor() as cursor:
+                    for statement in statements:
+                        cursor.execute(statement)
+                connection.commit()
+            except pymysql.MySQLError as exc:
+                with contextlib.suppress(pymysql.MySQLError):
+                    connection.rollback()
+                # A deadlock rolls the whole batch back, and an upsert is safe to replay.
+                if exc.args and exc.args[0] in _RETRYABLE_ERRORS and attempt < DEADLOCK_RETRIES:
+                    continue
+                raise
+            with self._lock:
+                self.rows += rows
+                self.batches += 1
+            return
+
+
 def publish_batches(
-    url: str | SecretStr, table: MySqlTableSpec, batches: Iterable[pa.RecordBatch]
+    url: str | SecretStr,
+    table: MySqlTableSpec,
+    batches: Iterable[pa.RecordBatch],
+    *,
+    workers: int = DEFAULT_WORKERS,
 ) -> PublishResult:
     """Creates ``table`` when absent, then upserts every batch, one transaction per batch."""
     target = parse_mysql_url(url)
     started = time.perf_counter()
-    rows = count = 0
+    connections: list[pymysql.connections.Connection[Any]] = []
     try:
-        connection = target.connect()
-    except pymysql.MySQLError as exc:
-        raise MySqlPublishError(f"cannot connect to {target.safe_url}: {_scrubbed(exc, target)}") from None
-    try:
-        with connection.cursor() as cursor:
+        connections.extend(target.connect() for _ in range(max(workers, 1)))
+        with connections[0].cursor() as cursor:
             cursor.execute(table.create_sql())
-            for batch in batches:
-                if batch.num_rows == 0:
-                    continue
-                for statement in upsert_statements(batch, table):
-                    cursor.execute(statement)
-                connection.commit()
-                rows += batch.num_rows
-                count += 1
     except pymysql.MySQLError as exc:
-        with contextlib.suppress(pymysql.MySQLError):
-            connection.rollback()
+        for connection in connections:
+            with contextlib.suppress(pymysql.MySQLError):
+                connection.close()
         raise MySqlPublishError(
-            f"publishing {table.name} to {target.safe_url} failed after {rows} rows: {_scrubbed(exc, target)}"
+            f"cannot prepare {table.name} on {target.safe_url}: {_scrubbed(exc, target)}"
         ) from None
+    writers = _Writers(connections)
+    try:
+        for batch in batches:
+            if writers.error is not None:
+                break
+            if batch.num_rows:
+                writers.submit(list(upsert_statements(batch, table)), batch.num_rows)
     finally:
-        connection.close()
-    result = PublishResult(table.name, target.safe_url, rows, count, round(time.perf_counter() - started, 3))
+        writers.close()
+    if writers.error is not None:
+        raise MySqlPublishError(
+            f"publishing {table.name} to {target.safe_url} failed ({writers.rows} rows committed before):"
+            f" {_scrubbed(writers.error, target)}"
+        ) from None
+    seconds = round(time.perf_counter() - started, 3)
+    result = PublishResult(table.name, target.safe_url, writers.rows, writers.batches, seconds)
     logger.info(json.dumps({"event": "mysql_publish", **result.as_dict()}, sort_keys=True))
     return result
 
@@ -340,7 +421,9 @@ def employees_sql(relation: str = SILVER_EMPLOYEES) -> str:
     """
 
 
-def employee_batches(catalog_path: Path, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH) -> Iterator[pa.RecordBatch]:
+def employee_batches(
+    catalog_path: Path, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH
+) -> Iterator[pa.RecordBatch]:
     with duckdb.connect(str(catalog_path), read_only=True) as connection:
         # TIMESTAMPTZ -> TIMESTAMP casts use the session zone; UTC is what MySQL receives.
         connection.execute("SET TimeZone = 'UTC'")

@@ -49,7 +49,9 @@ def fetch_secret(secret_id: str, region: str, *, client: Any | None = None) -> S
         response = secrets_manager.get_secret_value(SecretId=secret_id)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
-        raise SecretUnavailableError(f"secret {secret_id!r} could not be read from Secrets Manager: {code}") from None
+        raise SecretUnavailableError(
+            f"secret {secret_id!r} could not be read from Secrets Manager: {code}"
+        ) from None
     except BotoCoreError as exc:
         raise SecretUnavailableError(
             f"secret {secret_id!r} could not be read from Secrets Manager: {type(exc).__name__}"

@@ -36,9 +36,7 @@ def _first_line(exc: BaseException) -> str:
 def _text(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> DataFrame:
     encoding, _bom = detect_encoding(head, complete=len(head) < HEAD_BYTES)
     files = spark.read.format("binaryFile").load(store.uri(key))
-    return files.select(
-        F.regexp_replace(F.decode(F.col("content"), encoding), "^\ufeff", "").alias("text")
-    )
+    return files.select(F.regexp_replace(F.decode(F.col("content"), encoding), "^\ufeff", "").alias("text"))
 
 
 def read_parquet(spark: SparkSession, store: ObjectStore, key: str, _head: bytes) -> DataFrame:
@@ -109,11 +107,16 @@ def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, inges
         rows_landed = counts.pop(None, 0)
         rows_quarantined = sum(counts.values())
         write_single_parquet(
-            transforms.bronze_rows(parsed, fmt, key, ingested_at), store, bronze_key(fmt, day), order_by="source_row"
+            transforms.bronze_rows(parsed, fmt, key, ingested_at),
+            store,
+            bronze_key(fmt, day),
+            order_by="source_row",
         )
         rejected_key = quarantined_rows_key(SOURCE, day, identifier)
         if rows_quarantined:
-            write_single_parquet(transforms.quarantined_rows(parsed, key), store, rejected_key, order_by="source_row")
+            write_single_parquet(
+                transforms.quarantined_rows(parsed, key), store, rejected_key, order_by="source_row"
+            )
         else:
             store.delete(rejected_key)
     finally:

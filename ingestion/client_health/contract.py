@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from ingestion import lake
 from ingestion.catalog import BronzeTable
+from ingestion.storage import ObjectStore
 
 SOURCE = "client_health"
 LANDING_ZONE = SOURCE
@@ -44,7 +45,9 @@ _NON_STRING: dict[str, dict[str, pa.DataType]] = {
 }
 LINEAGE: tuple[pa.Field, ...] = (
     pa.field("source_file", pa.string(), nullable=False),
-    pa.field("source_row", pa.int64(), nullable=False),  # line (CSV, JSON Lines), element (JSON array), row (Parquet)
+    pa.field(
+        "source_row", pa.int64(), nullable=False
+    ),  # line (CSV, JSON Lines), element (JSON array), row (Parquet)
     pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
 )
 
@@ -120,7 +123,18 @@ class ClientFile:
 def parse_landing_key(key: str) -> ClientFile:
     match = _LANDING_KEY.search(key)
     if match is None:
-        raise ValueError(f"{key}: not a client file key (expected {LANDING_ZONE}/<YYYY-MM-DD>/clientes.<format>)")
+        raise ValueError(
+            f"{key}: not a client file key (expected {LANDING_ZONE}/<YYYY-MM-DD>/clientes.<format>)"
+        )
     name = match["name"]
     fmt = next((candidate for candidate, expected in FILE_NAMES.items() if expected == name), None)
     return ClientFile(key=key, day=match["day"], name=name, format=fmt)
+
+
+def landing_keys_of_day(store: ObjectStore, day: str) -> list[str]:
+    """Every object delivered for ``day`` (unexpected names included, so that they get quarantined)."""
+    return [info.key for info in store.list(lake.landing_prefix(LANDING_ZONE, day))]
+
+
+def bronze_tables() -> list[BronzeTable]:
+    return [*BRONZE_TABLES.values(), QUARANTINE_TABLE]

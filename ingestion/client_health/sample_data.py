@@ -28,7 +28,13 @@ import pyarrow.parquet as pq
 from faker import Faker
 
 from ingestion.calendar import SAO_PAULO
-from ingestion.client_health.contract import CSV_DELIMITER, FILE_NAMES, FORMATS, LANDING_ZONE, delivered_schema
+from ingestion.client_health.contract import (
+    CSV_DELIMITER,
+    FILE_NAMES,
+    FORMATS,
+    LANDING_ZONE,
+    delivered_schema,
+)
 
 # UF, name, a city of that state.
 STATES: tuple[tuple[str, str, str], ...] = (
@@ -68,7 +74,10 @@ CONVENIOS: tuple[str, ...] = (
     "SUS", "Unimed", "Bradesco Saúde", "SulAmérica", "Amil", "Hapvida", "NotreDame Intermédica", "Porto Seguro Saúde",
 )  # fmt: skip
 _STATE_NAMES_ASCII = np.array(
-    ["".join(ch for ch in unicodedata.normalize("NFD", name) if not unicodedata.combining(ch)) for _, name, _ in STATES],
+    [
+        "".join(ch for ch in unicodedata.normalize("NFD", name) if not unicodedata.combining(ch))
+        for _, name, _ in STATES
+    ],
     dtype=object,
 )
 _STATE_NAMES_UPPER = np.array([name.upper() for _, name, _ in STATES], dtype=object)
@@ -168,17 +177,25 @@ def generate_rows(rows: int, day: dt.date, seed: int) -> ClientRows:
 
     female = (rng.random(clients) < 0.52)[person]
     name_index = rng.integers(0, NAME_POOL, size=clients)[person]
-    names = np.where(female, np.array(female_pool, dtype=object)[name_index], np.array(male_pool, dtype=object)[name_index])
+    names = np.where(
+        female, np.array(female_pool, dtype=object)[name_index], np.array(male_pool, dtype=object)[name_index]
+    )
     cpf = _digits_to_text(cpf_digits(rng, clients))[person]
     birth_days = rng.integers(
-        (dt.date(1940, 1, 1) - dt.date(1970, 1, 1)).days, (dt.date(2006, 12, 31) - dt.date(1970, 1, 1)).days, size=clients
+        (dt.date(1940, 1, 1) - dt.date(1970, 1, 1)).days,
+        (dt.date(2006, 12, 31) - dt.date(1970, 1, 1)).days,
+        size=clients,
     )
     span = int((dt.datetime.combine(day, dt.time(23, 59, 59)) - FIRST_REGISTRATION).total_seconds())
-    registered = np.datetime64(FIRST_REGISTRATION, "s") + rng.integers(0, span, size=rows).astype("timedelta64[s]")
+    registered = np.datetime64(FIRST_REGISTRATION, "s") + rng.integers(0, span, size=rows).astype(
+        "timedelta64[s]"
+    )
     state = rng.choice(len(STATES), p=_STATE_WEIGHTS / _STATE_WEIGHTS.sum(), size=clients)[person]
     # A re-delivered client sometimes moved: the street is drawn per row for a fifth of the rows.
     moved = rng.random(rows) < 0.2
-    street_index = np.where(moved, rng.integers(0, STREET_POOL, size=rows), rng.integers(0, STREET_POOL, size=clients)[person])
+    street_index = np.where(
+        moved, rng.integers(0, STREET_POOL, size=rows), rng.integers(0, STREET_POOL, size=clients)[person]
+    )
 
     bad_cpf = rng.random(rows) < BAD_CPF_SHARE
     cpf = cpf.copy()
@@ -204,7 +221,9 @@ def generate_rows(rows: int, day: dt.date, seed: int) -> ClientRows:
         street=np.array(streets, dtype=object)[street_index],
         numero=rng.integers(1, 4000, size=rows),
         bairro=np.array(bairros, dtype=object)[rng.integers(0, BAIRRO_POOL, size=clients)[person]],
-        convenio=rng.choice(len(CONVENIOS), p=_CONVENIO_WEIGHTS / _CONVENIO_WEIGHTS.sum(), size=clients)[person],
+        convenio=rng.choice(len(CONVENIOS), p=_CONVENIO_WEIGHTS / _CONVENIO_WEIGHTS.sum(), size=clients)[
+            person
+        ],
         nulls={column: rng.random(rows) < share for column, share in NULL_SHARES.items()},
         bad_birth=rng.random(rows) < BAD_BIRTH_DATE_SHARE,
         unknown_state=rng.random(rows) < UNKNOWN_STATE_SHARE,
@@ -247,7 +266,9 @@ def _render(data: ClientRows, fmt: str, day: dt.date) -> pa.Table:
     numero = _nullable(pa.array(data.numero[keep], type=pa.int32()), nulls["numero"])
 
     def birth_text(pattern: str, impossible: str) -> pa.Array:
-        text = pc.if_else(pa.array(bad_birth), pa.scalar(impossible), pc.strftime(birth, format=pattern, locale="C"))
+        text = pc.if_else(
+            pa.array(bad_birth), pa.scalar(impossible), pc.strftime(birth, format=pattern, locale="C")
+        )
         return _nullable(text, nulls["data_nascimento"])
 
     if fmt == "parquet":
@@ -286,7 +307,9 @@ def _render(data: ClientRows, fmt: str, day: dt.date) -> pa.Table:
             "convenio": convenio,
         }
     else:
-        months = np.array(_MONTHS, dtype=object)[pc.subtract(pc.month(birth), 1).to_numpy(zero_copy_only=False)]
+        months = np.array(_MONTHS, dtype=object)[
+            pc.subtract(pc.month(birth), 1).to_numpy(zero_copy_only=False)
+        ]
         english = pc.binary_join_element_wise(
             _strings(months), pc.cast(pc.day(birth), pa.string()), pa.scalar(" ")
         )
@@ -295,7 +318,9 @@ def _render(data: ClientRows, fmt: str, day: dt.date) -> pa.Table:
         # State names as typed by people: mostly right, some without accents or in capitals.
         variant = np.arange(n) % 10
         spelled = np.where(
-            variant == 1, _STATE_NAMES_ASCII[state], np.where(variant == 2, _STATE_NAMES_UPPER[state], state_name)
+            variant == 1,
+            _STATE_NAMES_ASCII[state],
+            np.where(variant == 2, _STATE_NAMES_UPPER[state], state_name),
         )
         local = pc.assume_timezone(registered, SAO_PAULO.key, ambiguous="earliest", nonexistent="earliest")
         columns = {

@@ -81,7 +81,9 @@ def parse_csv(lines: DataFrame) -> DataFrame:
 def array_elements(text: DataFrame) -> DataFrame:
     """A file holding one top-level JSON array -> ``elements``: each element's own JSON text, or null when
     the file is not a valid JSON array (then it is quarantined whole)."""
-    return text.select(F.from_json(F.col("text"), T.ArrayType(T.StringType()), {"mode": "PERMISSIVE"}).alias("elements"))
+    return text.select(
+        F.from_json(F.col("text"), T.ArrayType(T.StringType()), {"mode": "PERMISSIVE"}).alias("elements")
+    )
 
 
 def array_records(elements: DataFrame) -> DataFrame:
@@ -104,16 +106,24 @@ def parse_json(records: DataFrame) -> DataFrame:
     """
     names = COLUMNS["json"]
     schema = T.StructType(
-        [*(T.StructField(name, T.StringType(), True) for name in names), T.StructField(_CORRUPT, T.StringType(), True)]
+        [
+            *(T.StructField(name, T.StringType(), True) for name in names),
+            T.StructField(_CORRUPT, T.StringType(), True),
+        ]
     )
     parsed = records.withColumn(
         "record",
-        F.from_json(F.col("raw_record"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}),
+        F.from_json(
+            F.col("raw_record"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+        ),
     )
     raw = {name: _blank_to_null(F.col(f"record.{name}")) for name in names}
     problems: list[Column] = [
         F.when(~F.trim(F.col("raw_record")).startswith("{"), _reason("not_a_json_object", "record")),
-        F.when(F.col("record").isNull() | F.col(f"record.{_CORRUPT}").isNotNull(), _reason("malformed_json", "record")),
+        F.when(
+            F.col("record").isNull() | F.col(f"record.{_CORRUPT}").isNotNull(),
+            _reason("malformed_json", "record"),
+        ),
     ]
     typed: list[Column] = []
     for field in spark_schema("json").fields:
@@ -139,11 +149,15 @@ def parse_parquet(frame: DataFrame) -> DataFrame:
         if isinstance(field.dataType, T.StringType):
             typed.append(_blank_to_null(source.cast("string")).alias(field.name))
             continue
-        value, problem = _typed_integer(F.trim(source.cast("string")), field.name, field.dataType.simpleString())
+        value, problem = _typed_integer(
+            F.trim(source.cast("string")), field.name, field.dataType.simpleString()
+        )
         typed.append(value.alias(field.name))
         problems.append(problem)
     reason = F.coalesce(*problems) if problems else F.lit(None)
-    return frame.select("source_row", F.lit(None).cast("string").alias("raw_record"), *typed, reason.alias("reason"))
+    return frame.select(
+        "source_row", F.lit(None).cast("string").alias("raw_record"), *typed, reason.alias("reason")
+    )
 
 
 def bronze_rows(parsed: DataFrame, fmt: str, source_file: str, ingested_at: str) -> DataFrame:

@@ -35,14 +35,17 @@ def check_delivery(fmt: str, key: str, head: bytes, size: int) -> None:
         if found != list(CSV_COLUMNS):
             missing = [name for name in CSV_COLUMNS if name not in found]
             unexpected = [name for name in found if name not in CSV_COLUMNS]
-            detail = "; ".join(
-                part
-                for part in (
-                    f"missing {', '.join(missing)}" if missing else "",
-                    f"unexpected {', '.join(unexpected)}" if unexpected else "",
+            detail = (
+                "; ".join(
+                    part
+                    for part in (
+                        f"missing {', '.join(missing)}" if missing else "",
+                        f"unexpected {', '.join(unexpected)}" if unexpected else "",
+                    )
+                    if part
                 )
-                if part
-            ) or f"columns out of order: {', '.join(found)}"
+                or f"columns out of order: {', '.join(found)}"
+            )
             raise InvalidDelivery(f"{key}: line 1: header does not match the contract ({detail})")
     elif fmt == "json":
         json_layout(key, head)

@@ -141,7 +141,9 @@ def _fail(layout: str, message: str, field_name: str | None = None) -> LayoutErr
     return LayoutError(f"{where}: {message}")
 
 
-def _check_keys(layout: str, raw: Mapping[str, Any], allowed: set[str], what: str, field_name: str | None = None) -> None:
+def _check_keys(
+    layout: str, raw: Mapping[str, Any], allowed: set[str], what: str, field_name: str | None = None
+) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise _fail(layout, f"unknown {what} key(s) {unknown}; allowed: {sorted(allowed)}", field_name)
@@ -170,7 +172,9 @@ def _parse_field(layout: str, raw: Any, index: int) -> Field:
     try:
         kind = FieldType(raw.get("type", "string"))
     except ValueError:
-        raise _fail(layout, f"type must be one of {[t.value for t in FieldType]}, got {raw.get('type')!r}", name) from None
+        raise _fail(
+            layout, f"type must be one of {[t.value for t in FieldType]}, got {raw.get('type')!r}", name
+        ) from None
     implied = raw.get("implied_decimals", 0)
     if implied and kind is not FieldType.DECIMAL:
         raise _fail(layout, "implied_decimals only applies to decimal fields", name)
@@ -179,20 +183,28 @@ def _parse_field(layout: str, raw: Any, index: int) -> Field:
     if kind in (FieldType.INT, FieldType.DECIMAL) and length > MAX_NUMBER_DIGITS:
         raise _fail(layout, f"numbers are at most {MAX_NUMBER_DIGITS} characters, got {length}", name)
     if kind is FieldType.DECIMAL and implied >= length:
-        raise _fail(layout, f"implied_decimals {implied} leaves no integer digit in {length} characters", name)
+        raise _fail(
+            layout, f"implied_decimals {implied} leaves no integer digit in {length} characters", name
+        )
     if kind is FieldType.DATE:
         if not isinstance(date_format, str) or not date_format:
             raise _fail(layout, "date fields need a format such as '%Y%m%d'", name)
         rendered = _SAMPLE_DAY.strftime(date_format)
         if len(rendered) != length:
-            raise _fail(layout, f"date format {date_format!r} renders {len(rendered)} characters, field has {length}", name)
+            raise _fail(
+                layout,
+                f"date format {date_format!r} renders {len(rendered)} characters, field has {length}",
+                name,
+            )
     elif date_format is not None:
         raise _fail(layout, "format only applies to date fields", name)
     required = raw.get("required", False)
     if not isinstance(required, bool):
         raise _fail(layout, f"required must be true or false, got {required!r}", name)
     description = raw.get("description")
-    return Field(name, start, length, kind, implied, date_format, required, str(description) if description else None)
+    return Field(
+        name, start, length, kind, implied, date_format, required, str(description) if description else None
+    )
 
 
 def _parse_fields(layout: str, raw: Any, what: str) -> tuple[Field, ...]:
@@ -207,7 +219,9 @@ def _parse_fields(layout: str, raw: Any, what: str) -> tuple[Field, ...]:
     return fields
 
 
-def _check_tiling(layout: str, fields: tuple[Field, ...], record_length: int, what: str, exact_end: bool) -> None:
+def _check_tiling(
+    layout: str, fields: tuple[Field, ...], record_length: int, what: str, exact_end: bool
+) -> None:
     """Fields must cover positions 1.. without overlap or gap; detail records must end at the record length."""
     ordered = sorted(fields, key=lambda item: item.start)
     position = 1
@@ -223,7 +237,11 @@ def _check_tiling(layout: str, fields: tuple[Field, ...], record_length: int, wh
             after = f"after field {previous.name!r}" if previous else "at the start of the record"
             raise _fail(layout, f"{what}: gap at positions {position}-{item.start - 1} {after}", item.name)
         if item.end > record_length:
-            raise _fail(layout, f"{what}: ends at position {item.end}, beyond the record length {record_length}", item.name)
+            raise _fail(
+                layout,
+                f"{what}: ends at position {item.end}, beyond the record length {record_length}",
+                item.name,
+            )
         position = item.end + 1
         previous = item
     if exact_end and previous is not None and previous.end != record_length:
@@ -259,7 +277,17 @@ def _parse_control(layout: str, raw: Any, what: str, record_length: int) -> Cont
     return ControlRecord(match, fields, count_field)
 
 
-_LAYOUT_KEYS = {"name", "description", "file_pattern", "record_length", "encoding", "key", "fields", "header", "trailer"}
+_LAYOUT_KEYS = {
+    "name",
+    "description",
+    "file_pattern",
+    "record_length",
+    "encoding",
+    "key",
+    "fields",
+    "header",
+    "trailer",
+}
 
 
 def parse_layout(raw: Any, source: str) -> Layout:
@@ -286,7 +314,11 @@ def parse_layout(raw: Any, source: str) -> Layout:
             raise _fail(name, "key names a field the layout does not have", item)
     header = _parse_control(name, raw.get("header"), "header", record_length)
     trailer = _parse_control(name, raw.get("trailer"), "trailer", record_length)
-    if header and trailer and (header.match.startswith(trailer.match) or trailer.match.startswith(header.match)):
+    if (
+        header
+        and trailer
+        and (header.match.startswith(trailer.match) or trailer.match.startswith(header.match))
+    ):
         raise _fail(name, f"header match {header.match!r} and trailer match {trailer.match!r} are ambiguous")
     description = raw.get("description")
     return Layout(

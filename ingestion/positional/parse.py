@@ -2,7 +2,8 @@
 
 The records of a batch that have the right length form a (rows x record_length) matrix of code units
 (a strided view of the file block, no copy). Each field is a column slice of it: numbers and dates are
-computed from the digit columns with numpy, strings become Arrow arrays trimmed by Arrow kernels.
+computed from the digit columns with numpy, strings become Arrow arrays trimmed by Arrow kernels
+(repetitive ones dictionary-encoded on their raw cells, so only distinct values are decoded).
 Only the few lines that fail go through Python, to render their quarantine rows. The first failing
 check of a line is its reason (decoding, blank line, misplaced header/trailer, length, then fields
 in layout order).
@@ -11,7 +12,7 @@ in layout order).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,23 +92,37 @@ def _record_matrix(batch: LineBatch, rows: np.ndarray, width: int) -> np.ndarray
     if stride >= width and (len(starts) < 3 or bool(np.all(np.diff(starts) == stride))):
         item = batch.units.itemsize
         base = batch.units[int(starts[0]) :]
-        return np.lib.stride_tricks.as_strided(base, shape=(len(starts), width), strides=(stride * item, item), writeable=False)
+        return np.lib.stride_tricks.as_strided(
+            base, shape=(len(starts), width), strides=(stride * item, item), writeable=False
+        )
     return batch.units[starts[:, None] + np.arange(width)]
 
 
 # UTF-8 size of each cp1252 byte decoded (undefined bytes never get here: the reader rejects them).
 _CP1252_UTF8_SIZE = np.array(
-    [len(bytes([byte]).decode(CP1252, errors="replace").encode("utf-8")) for byte in range(256)], dtype=np.int32
+    [len(bytes([byte]).decode(CP1252, errors="replace").encode("utf-8")) for byte in range(256)],
+    dtype=np.int64,
 )
+
+
+def _count_per_row(mask: np.ndarray) -> np.ndarray:
+    """How many cells of each row are set (a product with ones beats ``sum(axis=1)`` on booleans)."""
+    if mask.shape[1] < 256:
+        return np.asarray(mask.view(np.uint8) @ np.ones(mask.shape[1], dtype=np.uint8), dtype=np.int64)
+    return np.asarray(mask.sum(axis=1), dtype=np.int64)
 
 
 def _utf8_sizes(column: np.ndarray, codec: str) -> np.ndarray:
     """UTF-8 byte length of each cell of a (rows x width) code-unit matrix."""
+    width = column.shape[1]
     if codec == CP1252:
-        return np.asarray(_CP1252_UTF8_SIZE[column].sum(axis=1))
-    sizes = np.full(len(column), column.shape[1], dtype=np.int64)
-    for bound in (0x80, 0x800, 0x10000):
-        sizes += (column >= bound).sum(axis=1)
+        # 0xA0-0xFF become 2 bytes; the 0x80-0x9F punctuation (€, “, —, ...) is rare and mostly 3 bytes.
+        if ((column >= 0x80) & (column < 0xA0)).any():
+            return np.asarray(_CP1252_UTF8_SIZE[column].sum(axis=1))
+        return width + _count_per_row(column >= 0x80)
+    sizes = width + _count_per_row(column >= 0x80)
+    if column.max(initial=0) >= 0x800:
+        sizes += _count_per_row(column >= 0x800) + _count_per_row(column >= 0x10000)
     return sizes
 
 
@@ -150,6 +165,40 @@ def _parse_string(column: np.ndarray, codec: str) -> tuple[pa.Array, np.ndarray]
     if blank.any():
         trimmed = pc.if_else(pa.array(blank), _NULL_STRING, trimmed)
     return trimmed, blank
+
+
+def _parse_string_dictionary(column: np.ndarray, codec: str) -> tuple[pa.DictionaryArray, np.ndarray]:
+    """A repetitive text column, encoded on its raw cells: only the distinct values are decoded and
+    trimmed, and the Parquet writer gets a dictionary it does not have to build."""
+    cells = np.ascontiguousarray(column)
+    rows, width = cells.shape
+    if not rows:
+        empty = pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
+        return empty, np.zeros(0, dtype=bool)
+    raw = pa.Array.from_buffers(pa.binary(width * cells.itemsize), rows, [None, pa.py_buffer(cells)])
+    encoded = pc.dictionary_encode(raw)
+    entries = encoded.dictionary
+    distinct = np.frombuffer(entries.buffers()[1], dtype=cells.dtype, count=len(entries) * width)
+    values, _ = _parse_string(distinct.reshape(len(entries), width), codec)
+    # Cells differing only in padding trim to the same text: merge them; blank ones become nulls.
+    merged = pc.dictionary_encode(values)
+    indices = pc.take(merged.indices, encoded.indices)
+    column_values = pa.DictionaryArray.from_arrays(indices, merged.dictionary)
+    return column_values, indices.is_null().to_numpy(zero_copy_only=False)
+
+
+def canonical_dictionary(array: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The same values with only the used dictionary entries, sorted: the encoding then depends on
+    the rows alone, not on how the file was cut into batches."""
+    codes = pc.fill_null(array.indices, 0).to_numpy(zero_copy_only=False)
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    used = np.flatnonzero(np.bincount(codes[valid], minlength=len(array.dictionary)))
+    kept = array.dictionary.take(pa.array(used))
+    order = pc.array_sort_indices(kept).to_numpy()
+    recode = np.zeros(len(array.dictionary), dtype=np.int32)
+    recode[used[order]] = np.arange(len(used), dtype=np.int32)
+    indices = pa.array(recode[codes], type=pa.int32(), mask=~valid if not valid.all() else None)
+    return pa.DictionaryArray.from_arrays(indices, kept.take(pa.array(order)))
 
 
 def _parse_integer(column: np.ndarray, codec: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,7 +246,9 @@ def _date_plan(date_format: str) -> tuple[tuple[str, int, int], ...] | None:
     return tuple(plan)
 
 
-def _parse_date_columns(column: np.ndarray, plan: tuple[tuple[str, int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+def _parse_date_columns(
+    column: np.ndarray, plan: tuple[tuple[str, int, int], ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """(days since epoch, valid mask) for formats made of %Y, %m, %d and literal characters."""
     parts = {"Y": np.full(len(column), 1970, dtype=np.int64), "m": np.ones(len(column), dtype=np.int64)}
     parts["d"] = np.ones(len(column), dtype=np.int64)
@@ -237,10 +288,14 @@ def _parse_date(column: np.ndarray, codec: str, item: Field) -> tuple[pa.Array, 
     return pa.array(days.astype(np.int32), type=pa.int32(), mask=nulls).view(pa.date32()), blank, invalid
 
 
-def _parse_field(item: Field, matrix: np.ndarray, codec: str) -> tuple[pa.Array, list[_Check]]:
+def _parse_field(
+    item: Field, matrix: np.ndarray, codec: str, dictionary: bool
+) -> tuple[pa.Array, list[_Check]]:
     column = matrix[:, item.offset : item.offset + item.length]
     invalid: np.ndarray | None = None
-    if item.type is FieldType.STRING:
+    if item.type is FieldType.STRING and dictionary:
+        values, blank = _parse_string_dictionary(column, codec)
+    elif item.type is FieldType.STRING:
         values, blank = _parse_string(column, codec)
     elif item.type is FieldType.DATE:
         values, blank, invalid = _parse_date(column, codec, item)
@@ -279,11 +334,12 @@ def parse_records(
     rows: np.ndarray,
     line_column: str,
     control_records: Sequence[tuple[str, str]] = (),
+    dictionary: Collection[str] = (),
 ) -> ParsedBatch:
     """Types the lines ``rows`` (positions in ``batch``) as detail records of ``layout``.
 
     ``control_records`` are (match, reason) pairs for header/trailer records found where a detail
-    record belongs.
+    record belongs; text fields named in ``dictionary`` come back dictionary-encoded.
     """
     count = len(rows)
     checks: list[_Check] = []
@@ -292,7 +348,13 @@ def parse_records(
         position_of = {int(row): index for index, row in enumerate(rows)}
         for reason in sorted(set(batch.rejected.values())):
             failed = np.zeros(count, dtype=bool)
-            failed[[position_of[row] for row, why in batch.rejected.items() if why == reason and row in position_of]] = True
+            failed[
+                [
+                    position_of[row]
+                    for row, why in batch.rejected.items()
+                    if why == reason and row in position_of
+                ]
+            ] = True
             checks.append(_Check(failed, reason))
             rejected |= failed
     wrong_length = (batch.lengths[rows] != layout.record_length) & ~rejected
@@ -308,9 +370,11 @@ def parse_records(
     matrix = _record_matrix(batch, rows[regular], layout.record_length)
     columns = []
     for item in layout.fields:
-        values, field_checks = _parse_field(item, matrix, batch.codec)
+        values, field_checks = _parse_field(item, matrix, batch.codec, item.name in dictionary)
         columns.append(values)
-        checks.extend(_Check(_spread(check.failed, regular, count), check.reason, check.field) for check in field_checks)
+        checks.extend(
+            _Check(_spread(check.failed, regular, count), check.reason, check.field) for check in field_checks
+        )
     numbers = batch.first_line + rows
     good = pa.table([*columns, pa.array(numbers[regular])], names=[*layout.column_names, line_column])
     failed = np.zeros(count, dtype=bool)
@@ -322,7 +386,9 @@ def parse_records(
     return ParsedBatch(good, _quarantine(batch, rows, numbers, failed, checks))
 
 
-def _quarantine(batch: LineBatch, rows: np.ndarray, numbers: np.ndarray, failed: np.ndarray, checks: list[_Check]) -> pa.Table:
+def _quarantine(
+    batch: LineBatch, rows: np.ndarray, numbers: np.ndarray, failed: np.ndarray, checks: list[_Check]
+) -> pa.Table:
     """One row per failed line with its first failing check, the raw line and the offending value."""
     first = np.full(len(rows), -1, dtype=np.int64)
     for index in range(len(checks) - 1, -1, -1):
@@ -334,9 +400,16 @@ def _quarantine(batch: LineBatch, rows: np.ndarray, numbers: np.ndarray, failed:
         check = checks[index]
         reasons.append(check.reason)
         fields.append(check.field.name if check.field else None)
-        values.append(raw[check.field.offset : check.field.offset + check.field.length] if check.field else None)
+        values.append(
+            raw[check.field.offset : check.field.offset + check.field.length] if check.field else None
+        )
     return pa.table(
-        [pa.array(numbers[positions]), pa.array(raws, pa.string()), pa.array(reasons, pa.string()),
-         pa.array(fields, pa.string()), pa.array(values, pa.string())],
+        [
+            pa.array(numbers[positions]),
+            pa.array(raws, pa.string()),
+            pa.array(reasons, pa.string()),
+            pa.array(fields, pa.string()),
+            pa.array(values, pa.string()),
+        ],
         schema=QUARANTINE_SCHEMA,
     )

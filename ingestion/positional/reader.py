@@ -20,8 +20,7 @@ CP1252 = "cp1252"
 ASCII = "ascii"
 UCS4 = "utf-32-le"
 # Bytes cp1252 leaves undefined; every other byte is one character.
-_CP1252_UNDEFINED = np.zeros(256, dtype=bool)
-_CP1252_UNDEFINED[[0x81, 0x8D, 0x8F, 0x90, 0x9D]] = True
+_CP1252_UNDEFINED = tuple(bytes([byte]) for byte in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
 _BOM = b"\xef\xbb\xbf"
 DEFAULT_BLOCK_BYTES = 8 << 20
 # Keeps every Arrow string buffer built from one block under the 2 GiB of 32-bit offsets.
@@ -53,7 +52,9 @@ class LineBatch:
         return [self.text(int(index)) for index in indices]
 
     @classmethod
-    def from_texts(cls, lines: Sequence[str], first_line: int, rejected: dict[int, str] | None = None) -> LineBatch:
+    def from_texts(
+        cls, lines: Sequence[str], first_line: int, rejected: dict[int, str] | None = None
+    ) -> LineBatch:
         """A batch built from already decoded lines (held-back or control records)."""
         units = np.frombuffer(("\n".join(lines) + "\n").encode(UCS4), dtype=np.uint32)
         return _split(units, UCS4, first_line, rejected or {})
@@ -75,7 +76,9 @@ def _split(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, s
     return LineBatch(first_line, units, codec, starts, lengths - carriage, rejected)
 
 
-def _split_uniform(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]) -> LineBatch | None:
+def _split_uniform(
+    units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]
+) -> LineBatch | None:
     """Fast path for the usual block: every line has the same length and the same terminator."""
     first_newline = int(np.argmax(units == 0x0A)) if len(units) <= 4096 else _find_newline(units)
     stride = first_newline + 1
@@ -90,7 +93,9 @@ def _split_uniform(units: np.ndarray, codec: str, first_line: int, rejected: dic
             return None
         terminator = 2
     starts = np.arange(0, len(units), stride, dtype=np.int64)
-    return LineBatch(first_line, units, codec, starts, np.full(count, stride - terminator, dtype=np.int64), rejected)
+    return LineBatch(
+        first_line, units, codec, starts, np.full(count, stride - terminator, dtype=np.int64), rejected
+    )
 
 
 def _find_newline(units: np.ndarray) -> int:
@@ -193,10 +198,9 @@ class LineReader:
                     return _split(np.frombuffer(text.encode(CP1252), dtype=np.uint8), CP1252, first, {})
                 except UnicodeEncodeError:
                     return _split(np.frombuffer(text.encode(UCS4), dtype=np.uint32), UCS4, first, {})
-        units = np.frombuffer(block, dtype=np.uint8)
-        if _CP1252_UNDEFINED[units].any():
+        if any(undefined in block for undefined in _CP1252_UNDEFINED):  # a memchr each, no decoding
             return self._line_by_line(block, CP1252, first)
-        return _split(units, CP1252, first, {})
+        return _split(np.frombuffer(block, dtype=np.uint8), CP1252, first, {})
 
     @staticmethod
     def _line_by_line(block: bytes, encoding: str, first: int) -> LineBatch:

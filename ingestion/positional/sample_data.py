@@ -47,7 +47,14 @@ COVERAGES = (
     ("FISI0001", "Fisioterapia e reabilitação", 90),
 )
 CONTRACT_KINDS = ("Individual", "Familiar", "Adesão", "Empresa", "PME", "Coletivo")
-SPECIALTIES = ("Cardiologia", "Pediatria", "Ortopedia", "Ginecologia", "Laboratório", "Diagnóstico por imagem")
+SPECIALTIES = (
+    "Cardiologia",
+    "Pediatria",
+    "Ortopedia",
+    "Ginecologia",
+    "Laboratório",
+    "Diagnóstico por imagem",
+)
 PAYMENT_METHODS = ("BOLETO", "PIX", "CARTAO", "DEBITO")
 FILES: Mapping[str, tuple[str, str, bool]] = {
     # layout: (encoding, line terminator, trailing blank lines)
@@ -72,12 +79,14 @@ def render_value(item: Field, value: Any) -> str:
         return str(int(Decimal(value).scaleb(item.implied_decimals))).zfill(item.length)[-item.length :]
     if item.type is FieldType.DATE:
         assert item.date_format is not None
-        return value.strftime(item.date_format)  # type: ignore[no-any-return]
+        return str(value.strftime(item.date_format))
     return str(value)[: item.length].ljust(item.length)
 
 
 def render_record(fields: Sequence[Field], record_length: int, values: Mapping[str, Any]) -> str:
-    text = "".join(render_value(item, values.get(item.name)) for item in sorted(fields, key=lambda f: f.start))
+    text = "".join(
+        render_value(item, values.get(item.name)) for item in sorted(fields, key=lambda f: f.start)
+    )
     return text.ljust(record_length)
 
 
@@ -109,7 +118,9 @@ def _contracts(ctx: _Day) -> list[dict[str, Any]]:
 
 
 def _plans(ctx: _Day) -> list[dict[str, Any]]:
-    return [{"id_plano": plan_id, "nome_plano": name, "valor_mensal": value} for plan_id, name, value in PLANS]
+    return [
+        {"id_plano": plan_id, "nome_plano": name, "valor_mensal": value} for plan_id, name, value in PLANS
+    ]
 
 
 def _beneficiaries(ctx: _Day, contracts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,7 +128,9 @@ def _beneficiaries(ctx: _Day, contracts: list[dict[str, Any]]) -> list[dict[str,
     members: dict[str, int] = {}
     for index in range(ctx.rows):
         # Every contract has its holder first; the rest are dependants of random contracts.
-        contract = contracts[index if index < len(contracts) // 2 else ctx.rng.randrange(len(contracts) // 2 or 1)]
+        contract = contracts[
+            index if index < len(contracts) // 2 else ctx.rng.randrange(len(contracts) // 2 or 1)
+        ]
         number = contract["numero_contrato"]
         members[number] = members.get(number, -1) + 1
         sex = ctx.rng.choice("FM")
@@ -185,7 +198,9 @@ def _providers(ctx: _Day) -> list[dict[str, Any]]:
     ]
 
 
-def _claims(ctx: _Day, beneficiaries: list[dict[str, Any]], providers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _claims(
+    ctx: _Day, beneficiaries: list[dict[str, Any]], providers: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     rows = []
     for index in range(ctx.rows):
         beneficiary = beneficiaries[ctx.rng.randrange(len(beneficiaries))]
@@ -242,12 +257,16 @@ def _control(record: ControlRecord | None, layout: Layout, values: Mapping[str, 
 def _render_file(layout: Layout, rows: list[dict[str, Any]], ctx: _Day) -> str:
     lines = [render_record(layout.fields, layout.record_length, row) for row in rows]
     if layout.name not in CLEAN:
-        lines = [_damage(line, layout, ctx.rng) if ctx.rng.random() < BAD_LINE_SHARE else line for line in lines]
+        lines = [
+            _damage(line, layout, ctx.rng) if ctx.rng.random() < BAD_LINE_SHARE else line for line in lines
+        ]
     header = _control(
-        layout.header, layout, {"tipo_registro": "HDR", "data_geracao": ctx.day, "remetente": "Operadora Saúde Brasil"}
+        layout.header,
+        layout,
+        {"tipo_registro": "HDR", "data_geracao": ctx.day, "remetente": "Operadora Saúde Brasil"},
     )
     trailer = _control(layout.trailer, layout, {"tipo_registro": "TRL", "quantidade_registros": len(lines)})
-    encoding, terminator, trailing_blanks = FILES[layout.name]
+    _, terminator, trailing_blanks = FILES[layout.name]
     text = terminator.join([*header, *lines, *trailer]) + terminator
     return text + terminator * 2 if trailing_blanks else text
 
@@ -256,7 +275,9 @@ def sample_file_name(layout: Layout, day: dt.date) -> str:
     return layout.file_pattern.replace("*", f"{day:%Y%m%d}")
 
 
-def write_sample_day(store: ObjectStore, day: str, rows: int, seed: int, layouts: Mapping[str, Layout] | None = None) -> list[str]:
+def write_sample_day(
+    store: ObjectStore, day: str, rows: int, seed: int, layouts: Mapping[str, Layout] | None = None
+) -> list[str]:
     """Writes the seven files of ``day`` to ``landing/positional/<day>/`` and returns their keys."""
     found = layouts or default_layouts()
     date = dt.date.fromisoformat(day)

@@ -49,6 +49,13 @@ def handle_landed_file(services: PositionalServices, key: str) -> LandedOutcome:
         return LandedOutcome(manifest, layout, None)
     detail = {"key": key, "etag": manifest.etag, "rows_landed": manifest.rows_landed}
     run_id = open_day(
-        services.gate, services.launcher, services.job_name, SOURCE, landed.day, layout, services.expected, detail
+        services.gate,
+        services.launcher,
+        services.job_name,
+        SOURCE,
+        landed.day,
+        layout,
+        services.expected,
+        detail,
     )
     return LandedOutcome(manifest, layout, run_id)

@@ -58,7 +58,9 @@ def dbt_source_tables(layouts: Mapping[str, Layout] | None = None) -> list[dict[
     return entries
 
 
-def render_dbt_sources(source_name: str = "bronze_positional", layouts: Mapping[str, Layout] | None = None) -> str:
+def render_dbt_sources(
+    source_name: str = "bronze_positional", layouts: Mapping[str, Layout] | None = None
+) -> str:
     """A complete dbt sources YAML for the positional bronze tables (generated, never edited by hand)."""
     document = {
         "version": 2,

@@ -38,7 +38,9 @@ def employee_batch(start: int, count: int, *, salary_bump: int = 0) -> pa.Record
             pa.array([None if i % 5 == 0 else f"***.{i % 1000:03d}.{i % 997:03d}-**" for i in ids]),
             pa.array([18 + i % 60 for i in ids], pa.int32()),
             pa.array([i % 2 == 0 for i in ids]),
-            pa.array([Decimal(f"{1000 + i % 9000 + salary_bump}.{i % 100:02d}") for i in ids], pa.decimal128(12, 2)),
+            pa.array(
+                [Decimal(f"{1000 + i % 9000 + salary_bump}.{i % 100:02d}") for i in ids], pa.decimal128(12, 2)
+            ),
             pa.array([f"landing/sftp/acme/2024-05-02/f{i % 4}.csv" for i in ids]),
             pa.array([i + 2 for i in ids], pa.int64()),
             pa.array([moment] * count, pa.timestamp("us", tz="UTC")),

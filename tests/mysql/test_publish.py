@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from serving.mysql import (
     publish_employees,
 )
 from tests.mysql.rows import SCHEMA, batches, employee_batch
+from tests.support.mariadb import MariaDbServer
 
 pytestmark = pytest.mark.servers
 REPO = Path(__file__).resolve().parents[2]
@@ -64,6 +66,26 @@ def expected_rows(record_batches: list[pa.RecordBatch]) -> list[tuple[Any, ...]]
     return sorted(rows, key=lambda r: (r[0], r[1], r[2]))
 
 
+def row_count(url: str) -> int:
+    connection = parse_mysql_url(url).connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM `{EMPLOYEES_TABLE.name}`")
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+    except pymysql.err.ProgrammingError:
+        return 0  # table not created yet
+    finally:
+        connection.close()
+
+
+def drop_table(url: str) -> None:
+    connection = parse_mysql_url(url).connect()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE `{EMPLOYEES_TABLE.name}`")
+    connection.close()
+
+
 def test_publish_creates_the_table_and_round_trips_every_value(url: str) -> None:
     data = batches(2_500, 1_000)
     result = publish_batches(url, EMPLOYEES_TABLE, data)
@@ -92,53 +114,30 @@ def test_upsert_updates_rows_on_the_natural_key(url: str) -> None:
 
 
 def test_a_publish_killed_midway_and_rerun_gives_the_same_rows(url: str) -> None:
-    total, size = 20_000, 1_000
+    total, size = 10_000, 500
     publish_batches(url, EMPLOYEES_TABLE, batches(total, size))
     reference = table_rows(url)
-    Sql.drop(url)
+    drop_table(url)
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.mysql.slow_publisher", url, str(total), str(size), "0.2"],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+        [sys.executable, "-m", "tests.mysql.slow_publisher", url, str(total), str(size), "0.1"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and Sql.count(url) < 2 * size:
+        while time.monotonic() < deadline and row_count(url) < 2 * size:
             assert process.poll() is None, "the publisher ended before it could be killed"
             time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
-    landed = Sql.count(url)
+    landed = row_count(url)
     assert 0 < landed < total
     assert landed % size == 0, "a killed batch must leave none of its rows"
 
     publish_batches(url, EMPLOYEES_TABLE, batches(total, size))
     assert table_rows(url) == reference
-
-
-class Sql:
-    """Small SQL helpers for the kill test."""
-
-    @staticmethod
-    def count(url: str) -> int:
-        connection = parse_mysql_url(url).connect()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT COUNT(*) FROM `{EMPLOYEES_TABLE.name}`")
-                row = cursor.fetchone()
-                return int(row[0]) if row else 0
-        except pymysql.err.ProgrammingError:
-            return 0  # table not created yet
-        finally:
-            connection.close()
-
-    @staticmethod
-    def drop(url: str) -> None:
-        connection = parse_mysql_url(url).connect()
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE `{EMPLOYEES_TABLE.name}`")
-        connection.close()
 
 
 def test_the_password_never_appears_in_errors_or_logs(
@@ -167,14 +166,18 @@ def test_the_password_never_appears_in_errors_or_logs(
         assert password not in text and "Wr0ng-s3cret-pw" not in text and "Sup3r-secret" not in text
 
 
-def test_a_failing_batch_names_the_table_and_keeps_earlier_batches(url: str) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_batch_stops_the_publication_and_leaves_none_of_its_rows(url: str, workers: int) -> None:
     good = employee_batch(0, 100)
-    too_long = employee_batch(100, 10).set_column(
-        0, "partner", pa.array(["x" * 65] * 10)
-    )
-    with pytest.raises(MySqlPublishError, match=r"partner_employees .* failed after 100 rows"):
-        publish_batches(url, EMPLOYEES_TABLE, [good, too_long])
-    assert len(table_rows(url)) == 100
+    too_long = employee_batch(100, 10).set_column(0, "partner", pa.array(["x" * 65] * 10))
+    later = employee_batch(110, 100)
+    message = r"publishing partner_employees to mysql://lakehouse:\*\*\*@.* failed .*Data too long for column 'partner'"
+    with pytest.raises(MySqlPublishError, match=message):
+        publish_batches(url, EMPLOYEES_TABLE, [good, too_long, *[later] * 20], workers=workers)
+    ids = {row[1] for row in table_rows(url)}
+    assert not ids & set(range(100, 110)), "strict mode: nothing of the failing batch is written"
+    if workers == 1:
+        assert ids == set(range(100)), "in order: the batch before is kept, the ones after never start"
 
 
 def test_table_specs_reject_unsafe_identifiers_and_nullable_keys() -> None:
@@ -189,10 +192,17 @@ def write_silver(catalog: Path, rows: list[dict[str, Any]]) -> None:
         rows,
         schema=pa.schema(
             [
-                ("id_funcionario", pa.int64()), ("nome", pa.string()), ("cpf", pa.string()),
-                ("idade", pa.int32()), ("ativo", pa.bool_()), ("salario", pa.decimal128(12, 2)),
-                ("data_referencia", pa.date32()), ("partner", pa.string()), ("source_file", pa.string()),
-                ("source_line", pa.int64()), ("ingested_at", pa.timestamp("us", tz="UTC")),
+                ("id_funcionario", pa.int64()),
+                ("nome", pa.string()),
+                ("cpf", pa.string()),
+                ("idade", pa.int32()),
+                ("ativo", pa.bool_()),
+                ("salario", pa.decimal128(12, 2)),
+                ("data_referencia", pa.date32()),
+                ("partner", pa.string()),
+                ("source_file", pa.string()),
+                ("source_line", pa.int64()),
+                ("ingested_at", pa.timestamp("us", tz="UTC")),
             ]
         ),
     )
@@ -204,9 +214,16 @@ def write_silver(catalog: Path, rows: list[dict[str, Any]]) -> None:
 
 def silver_row(ident: int, cpf: str | None, salary: str, hour: int, source: str = "f.csv") -> dict[str, Any]:
     return {
-        "id_funcionario": ident, "nome": "Fulano", "cpf": cpf, "idade": 30, "ativo": True,
-        "salario": Decimal(salary), "data_referencia": dt.date(2024, 5, 1), "partner": "acme",
-        "source_file": f"landing/sftp/acme/2024-05-0{hour % 9 + 1}/{source}", "source_line": 2,
+        "id_funcionario": ident,
+        "nome": "Fulano",
+        "cpf": cpf,
+        "idade": 30,
+        "ativo": True,
+        "salario": Decimal(salary),
+        "data_referencia": dt.date(2024, 5, 1),
+        "partner": "acme",
+        "source_file": f"landing/sftp/acme/2024-05-0{hour % 9 + 1}/{source}",
+        "source_line": 2,
         "ingested_at": dt.datetime(2024, 5, 1, hour, tzinfo=dt.UTC),
     }
 
@@ -241,4 +258,30 @@ def test_publish_employees_reads_silver_keeps_the_latest_delivery_and_masks_the_
 
 
 def test_publish_employees_is_skipped_without_a_configured_url(tmp_path: Path) -> None:
-    assert publish_employees(Settings(mysql_url=None, mysql_secret_id=None), tmp_path / "absent.duckdb") is None
+    assert (
+        publish_employees(Settings(mysql_url=None, mysql_secret_id=None), tmp_path / "absent.duckdb") is None
+    )
+
+
+def test_a_batch_rolled_back_by_a_lock_timeout_is_replayed(url: str, mariadb_server: MariaDbServer) -> None:
+    publish_batches(url, EMPLOYEES_TABLE, batches(100, 100))
+    admin = pymysql.connect(unix_socket=str(mariadb_server.socket_path), user="root", autocommit=True)
+    holder = parse_mysql_url(url).connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SET GLOBAL innodb_lock_wait_timeout = 1")  # new sessions give up after 1 s
+        with holder.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM `{EMPLOYEES_TABLE.name}` WHERE id_funcionario = 5 FOR UPDATE")
+        release = threading.Timer(1.5, holder.rollback)
+        release.start()
+        started = time.monotonic()
+        result = publish_batches(url, EMPLOYEES_TABLE, batches(100, 100, salary_bump=7), workers=1)
+        release.join()
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute("SET GLOBAL innodb_lock_wait_timeout = 50")
+        admin.close()
+        holder.close()
+    assert time.monotonic() - started >= 1.0, "the first attempt waited for the lock and timed out"
+    assert result.rows == 100
+    assert table_rows(url) == expected_rows(batches(100, 100, salary_bump=7))

@@ -30,9 +30,14 @@ def aws_settings(**fields: Any) -> Settings:
     return Settings(backend=Backend.AWS, region=REGION, bucket="lake", **fields)
 
 
-def test_locally_the_value_comes_from_settings_and_a_secret_id_is_ignored() -> None:
-    settings = Settings(mysql_url=SecretStr("mysql://u:p@h:3306/d"), mysql_secret_id="prod/mysql")
+def test_locally_the_url_comes_from_the_environment_and_a_secret_id_is_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAKEHOUSE_MYSQL_URL", "mysql://u:p@h:3306/d")
+    monkeypatch.setenv("LAKEHOUSE_MYSQL_SECRET_ID", "prod/mysql")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert configured_mysql_url(settings) == SecretStr("mysql://u:p@h:3306/d")
+    assert "mysql://u:p@" not in repr(settings)
     assert configured_mysql_url(Settings(mysql_url=None)) is None
 
 
@@ -44,13 +49,23 @@ def test_on_aws_the_secret_id_wins_and_holds_a_url(secrets_client: Any) -> None:
 
 
 def test_an_rds_style_json_secret_becomes_a_url(secrets_client: Any) -> None:
-    secret = {"username": "app", "password": "p@ss:/w?rd", "host": "db.example", "port": 3307, "dbname": "ops"}
+    secret = {
+        "username": "app",
+        "password": "p@ss:/w?rd",
+        "host": "db.example",
+        "port": 3307,
+        "dbname": "ops",
+    }
     secrets_client.create_secret(Name="rds/ops", SecretString=json.dumps(secret))
     url = configured_mysql_url(aws_settings(mysql_secret_id="rds/ops"), secrets_client=secrets_client)
     assert url is not None
     target = parse_mysql_url(url)
     assert (target.user, target.password.get_secret_value(), target.host, target.port, target.database) == (
-        "app", "p@ss:/w?rd", "db.example", 3307, "ops",
+        "app",
+        "p@ss:/w?rd",
+        "db.example",
+        3307,
+        "ops",
     )
     assert "p@ss" not in repr(target) and "p@ss" not in target.safe_url
 
@@ -61,7 +76,9 @@ def test_a_missing_secret_names_the_id_not_a_value(secrets_client: Any) -> None:
 
 
 def test_an_incomplete_json_secret_is_refused_without_echoing_it(secrets_client: Any) -> None:
-    secrets_client.create_secret(Name="rds/bad", SecretString=json.dumps({"username": "app", "password": "Leak-me-not"}))
+    secrets_client.create_secret(
+        Name="rds/bad", SecretString=json.dumps({"username": "app", "password": "Leak-me-not"})
+    )
     with pytest.raises(ValueError, match="needs username, password, host and dbname") as error:
         configured_mysql_url(aws_settings(mysql_secret_id="rds/bad"), secrets_client=secrets_client)
     assert "Leak-me-not" not in str(error.value)
@@ -74,8 +91,12 @@ def test_publish_with_credentials_from_secrets_manager(
     caplog.set_level(logging.DEBUG)
     target = parse_mysql_url(mariadb_url)
     secret = {
-        "username": target.user, "password": target.password.get_secret_value(),
-        "host": target.host, "port": target.port, "dbname": target.database, "engine": "mysql",
+        "username": target.user,
+        "password": target.password.get_secret_value(),
+        "host": target.host,
+        "port": target.port,
+        "dbname": target.database,
+        "engine": "mysql",
     }
     secrets_client.create_secret(Name="lakehouse/mysql", SecretString=json.dumps(secret))
     caplog.clear()  # botocore logged the test's own CreateSecret request; only reading and publishing count
@@ -83,5 +104,7 @@ def test_publish_with_credentials_from_secrets_manager(
     assert url is not None
     result = publish_batches(url, EMPLOYEES_TABLE, batches(50, 50))
     assert result.rows == 50
-    assert any("GetSecretValue" in record.getMessage() for record in caplog.records), "botocore debug logs were captured"
+    assert any("GetSecretValue" in record.getMessage() for record in caplog.records), (
+        "botocore debug logs were captured"
+    )
     assert all(secret["password"] not in record.getMessage() for record in caplog.records)

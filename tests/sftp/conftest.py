@@ -45,13 +45,34 @@ class Endpoint:
 
     def command(self, user: str, key: Path, batch: Path, *options: str) -> list[str]:
         return [
-            self.sftp, "-b", str(batch), "-i", str(key), "-P", str(self.port), "-F", "/dev/null",
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
-            "-o", "LogLevel=ERROR", *options, f"{user}@127.0.0.1",
+            self.sftp,
+            "-b",
+            str(batch),
+            "-i",
+            str(key),
+            "-P",
+            str(self.port),
+            "-F",
+            "/dev/null",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "LogLevel=ERROR",
+            *options,
+            f"{user}@127.0.0.1",
         ]
 
     def run(
-        self, user: str, commands: list[str], *, key: Path | None = None, options: tuple[str, ...] | None = None,
+        self,
+        user: str,
+        commands: list[str],
+        *,
+        key: Path | None = None,
+        options: tuple[str, ...] | None = None,
         env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         batch = self.workdir / "batch.txt"
@@ -59,7 +80,12 @@ class Endpoint:
         opts = options if options is not None else ("-o", "BatchMode=yes", "-o", "PasswordAuthentication=no")
         return subprocess.run(
             self.command(user, key or self.keys[user], batch, *opts),
-            cwd=self.workdir, capture_output=True, text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
 
 
@@ -71,8 +97,10 @@ def session_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
     return lines
 
 
-def wait_for_sessions(caplog: pytest.LogCaptureFixture, count: int, timeout: float = 15) -> list[dict[str, Any]]:
-    """The session line is written when the server has finished with the connection, just after the client exits."""
+def wait_for_sessions(
+    caplog: pytest.LogCaptureFixture, count: int, timeout: float = 15
+) -> list[dict[str, Any]]:
+    """The session line is written once the server is done with the connection, after the client exits."""
     deadline = time.monotonic() + timeout
     while len(session_lines(caplog)) < count and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -81,7 +109,9 @@ def wait_for_sessions(caplog: pytest.LogCaptureFixture, count: int, timeout: flo
 
 @pytest.fixture
 def endpoint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Endpoint]:
-    sftp = require_executable("sftp", "install the Debian package openssh-client (apt-get install -y openssh-client)")
+    sftp = require_executable(
+        "sftp", "install the Debian package openssh-client (apt-get install -y openssh-client)"
+    )
     caplog.set_level(logging.INFO, logger=SERVER_LOGGER)
     lake, workdir = tmp_path / "lake", tmp_path / "client"
     workdir.mkdir()
@@ -100,6 +130,7 @@ def endpoint(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Endpo
     try:
         yield point
     finally:
+
         async def stop() -> None:
             acceptor.close()
             await acceptor.wait_closed()

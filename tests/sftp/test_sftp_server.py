@@ -8,11 +8,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from ingestion.calendar import today_in_sao_paulo
-from orchestration.sftp_server import load_or_create_host_key
+from orchestration.sftp_server import SftpLayout, _PartnerSsh, load_or_create_host_key
 from tests.sftp.conftest import Endpoint, make_key, session_lines, wait_for_sessions
+from tests.support.requirements import require_executable
 
 pytestmark = pytest.mark.servers
 
@@ -50,7 +52,8 @@ def test_an_upload_at_the_root_lands_under_today_and_is_announced_once(
 def test_an_upload_to_a_day_folder_lands_on_that_day_and_can_be_read_back(endpoint: Endpoint) -> None:
     (endpoint.workdir / "folha.csv").write_text(CSV)
     result = endpoint.run(
-        "acme", ["mkdir /2024-05-02", "put folha.csv /2024-05-02/folha.csv", "get /2024-05-02/folha.csv back.csv"]
+        "acme",
+        ["mkdir /2024-05-02", "put folha.csv /2024-05-02/folha.csv", "get /2024-05-02/folha.csv back.csv"],
     )
     assert result.returncode == 0, result.stderr
     assert endpoint.uploads == ["landing/sftp/acme/2024-05-02/folha.csv"]
@@ -85,9 +88,16 @@ def test_wrong_key_unknown_partner_and_password_are_refused(
     askpass.chmod(0o755)
     env = {**os.environ, "SSH_ASKPASS": str(askpass), "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}
     password = endpoint.run(
-        "acme", ["put folha.csv"],
-        options=("-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "PubkeyAuthentication=no",
-                 "-o", "NumberOfPasswordPrompts=1"),
+        "acme",
+        ["put folha.csv"],
+        options=(
+            "-o",
+            "PreferredAuthentications=password,keyboard-interactive",
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=1",
+        ),
         env=env,
     )
 
@@ -167,7 +177,9 @@ def test_traversal_absolute_paths_links_and_other_partners_stay_out_of_reach(end
     for path, files in before.items():
         assert files_under(path) == files, f"{path} changed"
     assert (acme / "2024-05-03").is_symlink() and (acme / "loot.csv").is_symlink()
-    assert files_under(acme) == sorted(["2024-05-03", "loot.csv", f"{today_in_sao_paulo().isoformat()}/escape.csv"])
+    assert files_under(acme) == sorted(
+        ["2024-05-03", "loot.csv", f"{today_in_sao_paulo().isoformat()}/escape.csv"]
+    )
     # One refusal per hostile command (OpenSSH shows the status, "Permission denied" or "not found").
     refusals = result.stderr.strip().splitlines()
     assert len(refusals) == 18, result.stderr
@@ -186,11 +198,23 @@ def test_an_upload_killed_midway_publishes_nothing_and_leaves_no_file(
     batch.write_text("put big.csv /2024-05-02/big.csv\n")
     # -l (Kbit/s) keeps the transfer long enough to be interrupted at a known point.
     command = endpoint.command(
-        "acme", endpoint.keys["acme"], batch, "-l", "40000", "-o", "BatchMode=yes", "-o", "PasswordAuthentication=no"
+        "acme",
+        endpoint.keys["acme"],
+        batch,
+        "-l",
+        "40000",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "PasswordAuthentication=no",
     )
     client = subprocess.Popen(
-        command, cwd=endpoint.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
+        command,
+        cwd=endpoint.workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     partial_dir = endpoint.lake / "sftp" / "partial"
     try:
@@ -241,3 +265,80 @@ def test_each_session_logs_exactly_one_line(endpoint: Endpoint, caplog: pytest.L
         ("acme", 2, 2 * len(CSV.encode())),
         ("beta", 0, 0),
     ]
+
+
+class _RecordingConnection:
+    def __init__(self) -> None:
+        self.keys: list[asyncssh.SSHAuthorizedKeys] = []
+
+    def set_authorized_keys(self, keys: asyncssh.SSHAuthorizedKeys) -> None:
+        self.keys.append(keys)
+
+    def get_extra_info(self, name: str) -> tuple[str, int]:
+        return ("127.0.0.1", 50000)
+
+
+def test_changing_user_name_mid_connection_does_not_keep_the_previous_users_keys(endpoint: Endpoint) -> None:
+    # SSH lets a client retry authentication under another user name on the same connection.
+    connection = _RecordingConnection()
+    ssh = _PartnerSsh(SftpLayout(endpoint.lake))
+    ssh.connection_made(connection)  # type: ignore[arg-type]
+    acme_key = asyncssh.read_private_key(endpoint.keys["acme"]).convert_to_public()
+    ssh.begin_auth("acme")
+    ssh.begin_auth("nobody")
+    ssh.begin_auth("beta")
+    accepted = [keys.validate(acme_key, "127.0.0.1", "127.0.0.1") is not None for keys in connection.keys]
+    assert accepted == [True, False, False]
+
+
+def test_a_key_file_without_valid_keys_refuses_the_login_cleanly(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    (endpoint.lake / "sftp" / "keys" / "acme.pub").write_text("# all keys revoked\n")
+    result = endpoint.run("acme", ["ls"])
+    assert result.returncode != 0 and "Permission denied (publickey)" in result.stderr
+    (line,) = wait_for_sessions(caplog, 1)
+    assert line["result"] == "auth_failed"
+    assert endpoint.run("beta", ["ls"]).returncode == 0, "the server keeps serving the others"
+
+
+def test_no_shell_command_or_port_forwarding_is_offered(endpoint: Endpoint) -> None:
+    ssh = require_executable("ssh", "install the Debian package openssh-client")
+    base = [
+        ssh,
+        "-i",
+        str(endpoint.keys["acme"]),
+        "-p",
+        str(endpoint.port),
+        "-F",
+        "/dev/null",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "LogLevel=ERROR",
+    ]
+    command = subprocess.run(
+        [*base, "acme@127.0.0.1", "cat /etc/passwd"], capture_output=True, text=True, timeout=60
+    )
+    assert command.returncode != 0 and "root:" not in command.stdout
+    remote = subprocess.run(
+        [*base, "-N", "-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:22", "acme@127.0.0.1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert remote.returncode != 0 and "forwarding failed" in remote.stderr, remote.stderr
+    direct = subprocess.run(
+        [*base, "-W", f"127.0.0.1:{endpoint.port}", "acme@127.0.0.1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert direct.returncode != 0 and "forwarding failed" in direct.stderr, direct.stderr

@@ -1,4 +1,4 @@
-"""Partners upload over SFTP with the real OpenSSH client; `lakehouse run` turns that into gold rows and MySQL rows."""
+"""Partners upload with the real OpenSSH client; the daily run turns that into gold rows and MySQL rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from ingestion.settings import Settings
 from orchestration.pipeline import catalog_path, run_day
-from serving.mysql import EMPLOYEES_TABLE, parse_mysql_url, publish_employees
+from serving.mysql import EMPLOYEES_TABLE, parse_mysql_url
 from tests.sftp.conftest import Endpoint
 from tests.support.mariadb import mariadb_server, mariadb_url
 from tests.support.requirements import require_executable
@@ -30,25 +30,41 @@ SEMICOLON_FILE = """id_funcionario;nome;cpf;idade;ativo;salario;data_referencia
 """
 
 
-def test_uploads_end_as_gold_rows_and_mysql_rows_after_the_daily_run(endpoint: Endpoint, mariadb_url: str) -> None:
+def test_uploads_end_as_gold_rows_and_mysql_rows_after_the_daily_run(
+    endpoint: Endpoint, mariadb_url: str
+) -> None:
     require_executable("java", "install a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)")
     (endpoint.workdir / "funcionarios.csv").write_bytes(COMMA_FILE.encode())
     (endpoint.workdir / "folha.csv").write_bytes(SEMICOLON_FILE.replace("\n", "\r\n").encode("cp1252"))
     acme = endpoint.run("acme", [f"put funcionarios.csv /{DAY}/funcionarios.csv"])
     beta = endpoint.run("beta", [f"mkdir /{DAY}", f"put folha.csv /{DAY}/folha.csv"])
     assert acme.returncode == 0 and beta.returncode == 0, acme.stderr + beta.stderr
-    assert endpoint.uploads == [f"landing/sftp/acme/{DAY}/funcionarios.csv", f"landing/sftp/beta/{DAY}/folha.csv"]
+    assert endpoint.uploads == [
+        f"landing/sftp/acme/{DAY}/funcionarios.csv",
+        f"landing/sftp/beta/{DAY}/folha.csv",
+    ]
     landed = endpoint.lake / "landing" / "sftp" / "beta" / DAY / "folha.csv"
     assert landed.read_bytes() == (endpoint.workdir / "folha.csv").read_bytes()  # cp1252 and CRLF untouched
 
-    report = run_day(Settings(lake=endpoint.lake), DAY)
+    connection = parse_mysql_url(mariadb_url).connect()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS `{EMPLOYEES_TABLE.name}`")
+    connection.close()
+
+    report = run_day(Settings(lake=endpoint.lake, mysql_url=SecretStr(mariadb_url)), DAY)
 
     assert report["status"] == "succeeded", report
     summary = report["sources"]["partner_csv"]
-    assert (summary["files"], summary["rows_read"], summary["rows_landed"], summary["rows_quarantined"]) == (2, 5, 5, 0)
+    assert (summary["files"], summary["rows_read"], summary["rows_landed"], summary["rows_quarantined"]) == (
+        2,
+        5,
+        5,
+        0,
+    )
     with duckdb.connect(str(catalog_path(endpoint.lake.resolve())), read_only=True) as connection:
         gold = connection.execute(
-            "select idade, ativo, ano, mes, salario_medio, funcionarios from gold.salary_averages order by all"
+            "select idade, ativo, ano, mes, salario_medio, funcionarios"
+            " from gold.salary_averages order by all"
         ).fetchall()
     assert gold == [
         (30, True, 2025, 3, Decimal("1411.52"), 3),
@@ -56,14 +72,10 @@ def test_uploads_end_as_gold_rows_and_mysql_rows_after_the_daily_run(endpoint: E
         (52, False, 2025, 3, Decimal("10000.01"), 1),
     ]
 
-    connection = parse_mysql_url(mariadb_url).connect()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS `{EMPLOYEES_TABLE.name}`")
-    connection.close()
-    published = publish_employees(
-        Settings(lake=endpoint.lake, mysql_url=SecretStr(mariadb_url)), catalog_path(endpoint.lake.resolve())
-    )
-    assert published is not None and published.rows == 5
+    mysql = report["publications"]["mysql"]
+    assert (mysql["status"], mysql["rows"], mysql["table"]) == ("published", 5, EMPLOYEES_TABLE.name)
+    password = parse_mysql_url(mariadb_url).password.get_secret_value()
+    assert password and password not in (endpoint.lake / "reports" / f"run-{DAY}.json").read_text()
     connection = parse_mysql_url(mariadb_url).connect()
     with connection.cursor() as cursor:
         cursor.execute(

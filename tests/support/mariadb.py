@@ -6,6 +6,7 @@ the ``running_mariadb(workdir)`` context manager.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import socket
@@ -51,7 +52,8 @@ def free_port() -> int:
 def _find(*names: str) -> str | None:
     for name in names:
         found = shutil.which(name) or next(
-            (str(Path(d) / name) for d in ("/usr/sbin", "/usr/local/sbin") if (Path(d) / name).is_file()), None
+            (str(Path(d) / name) for d in ("/usr/sbin", "/usr/local/sbin") if (Path(d) / name).is_file()),
+            None,
         )
         if found:
             return found
@@ -65,11 +67,15 @@ def binaries() -> tuple[str, str] | None:
     return (install, server) if install and server else None
 
 
-def _wait_ready(process: subprocess.Popen[bytes], socket_path: Path, log: Path, timeout: float = 60.0) -> None:
+def _wait_ready(
+    process: subprocess.Popen[bytes], socket_path: Path, log: Path, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"mariadbd exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"mariadbd exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+            )
         try:
             pymysql.connect(unix_socket=str(socket_path), user="root", connect_timeout=1).close()
             return
@@ -86,19 +92,39 @@ def running_mariadb(workdir: Path) -> Iterator[MariaDbServer]:
     install_db, mariadbd = found
     datadir, socket_path, log = workdir / "data", workdir / "mysqld.sock", workdir / "mysqld.log"
     workdir.mkdir(parents=True, exist_ok=True)
+    # mariadbd refuses to run as the OS root unless told to; any other user runs it as itself.
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
     # "normal" root authentication: works whether or not the tests run as the OS root user.
     subprocess.run(
-        [install_db, "--no-defaults", f"--datadir={datadir}", "--auth-root-authentication-method=normal",
-         "--skip-test-db", "--user=root"],
-        check=True, capture_output=True,
+        [
+            install_db,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *as_root,
+        ],
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     process = subprocess.Popen(
-        [mariadbd, "--no-defaults", f"--datadir={datadir}", "--user=root", "--bind-address=127.0.0.1",
-         f"--port={port}", f"--socket={socket_path}", f"--pid-file={workdir / 'mysqld.pid'}",
-         f"--log-error={log}", "--skip-name-resolve", "--character-set-server=utf8mb4",
-         "--innodb-buffer-pool-size=128M"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            *as_root,
+            "--bind-address=127.0.0.1",
+            f"--port={port}",
+            f"--socket={socket_path}",
+            f"--pid-file={workdir / 'mysqld.pid'}",
+            f"--log-error={log}",
+            "--skip-name-resolve",
+            "--character-set-server=utf8mb4",
+            "--innodb-buffer-pool-size=128M",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_ready(process, socket_path, log)

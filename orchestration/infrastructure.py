@@ -1,0 +1,229 @@
+"""The AWS side, declared once: a CloudFormation template built from the same names the local mode uses
+(Glue job names from Settings, handler modules, landing prefixes, schedules)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingestion.settings import Settings
+
+GLUE_VERSION = "5.0"
+LAMBDA_RUNTIME = "python3.12"
+CATALOG_DATABASES = ("bronze", "silver", "gold_build", "gold")
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    logical_id: str
+    handler: str  # module.function inside the deployment package
+    landing_prefix: str  # S3 ObjectCreated notifications under this prefix invoke it
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 60
+    memory_mb: int = 512
+
+
+@dataclass(frozen=True)
+class GlueJob:
+    logical_id: str
+    name: str
+    script: str  # path of the entry point in the repo, uploaded under artifacts/
+    command: str = "glueetl"  # glueetl (Spark) or pythonshell
+    workers: int = 2
+    default_arguments: dict[str, str] = field(default_factory=dict)
+
+
+def lambda_functions(settings: Settings) -> list[LambdaFunction]:
+    return [
+        LambdaFunction(
+            logical_id="PartnerCsvLanded",
+            handler="lambdas.partner_csv_landed.handler.handler",
+            landing_prefix="landing/sftp/",
+            environment={"LAKEHOUSE_GLUE_JOB_PARTNER_CSV": settings.glue_job_partner_csv},
+        ),
+    ]
+
+
+def glue_jobs(settings: Settings) -> list[GlueJob]:
+    return [
+        GlueJob(
+            logical_id="PartnerCsvToBronze",
+            name=settings.glue_job_partner_csv,
+            script="glue_jobs/partner_csv_to_bronze.py",
+        ),
+    ]
+
+
+def _artifact(name: str) -> dict[str, Any]:
+    return {"Fn::Sub": f"s3://${{ArtifactBucket}}/artifacts/{name}"}
+
+
+def _glue_job(job: GlueJob) -> dict[str, Any]:
+    arguments = {
+        "--extra-py-files": _artifact("lakehouse.whl"),
+        "--enable-metrics": "true",
+        "--job-language": "python",
+        **job.default_arguments,
+    }
+    properties: dict[str, Any] = {
+        "Name": job.name,
+        "Role": {"Fn::GetAtt": ["GlueJobRole", "Arn"]},
+        "Command": {"Name": job.command, "ScriptLocation": _artifact(job.script), "PythonVersion": "3"},
+        "DefaultArguments": arguments,
+        "ExecutionProperty": {"MaxConcurrentRuns": 50},
+    }
+    if job.command == "glueetl":
+        properties |= {"GlueVersion": GLUE_VERSION, "WorkerType": "G.1X", "NumberOfWorkers": job.workers}
+    else:
+        properties |= {"MaxCapacity": 0.0625}
+    return {"Type": "AWS::Glue::Job", "Properties": properties}
+
+
+def _lambda(function: LambdaFunction, settings: Settings) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": LAMBDA_RUNTIME,
+            "Handler": function.handler,
+            "Role": {"Fn::GetAtt": ["LambdaRole", "Arn"]},
+            "Code": {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": "artifacts/lambda.zip"},
+            "Timeout": function.timeout_seconds,
+            "MemorySize": function.memory_mb,
+            "Environment": {
+                "Variables": {
+                    "LAKEHOUSE_BACKEND": "aws",
+                    "LAKEHOUSE_BUCKET": {"Ref": "LakeBucketName"},
+                    "POWERTOOLS_SERVICE_NAME": function.logical_id,
+                    **function.environment,
+                }
+            },
+        },
+    }
+
+
+def template(settings: Settings | None = None) -> dict[str, Any]:
+    config = settings or Settings()
+    resources: dict[str, Any] = {
+        "LakeBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DependsOn": [f"{function.logical_id}InvokePermission" for function in lambda_functions(config)],
+            "Properties": {
+                "BucketName": {"Ref": "LakeBucketName"},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+                },
+                "NotificationConfiguration": {
+                    "LambdaConfigurations": [
+                        {
+                            "Event": "s3:ObjectCreated:*",
+                            "Function": {"Fn::GetAtt": [function.logical_id, "Arn"]},
+                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": function.landing_prefix}]}},
+                        }
+                        for function in lambda_functions(config)
+                    ]
+                },
+            },
+        },
+        "LambdaRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                },
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+                "Policies": [
+                    {
+                        "PolicyName": "lake-and-jobs",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+                                    "Resource": [
+                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
+                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
+                                    ],
+                                },
+                                {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"},
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        "GlueJobRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                },
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"],
+                "Policies": [
+                    {
+                        "PolicyName": "lake",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+                                    "Resource": [
+                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
+                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
+                                        {"Fn::Sub": "arn:aws:s3:::${ArtifactBucket}/*"},
+                                    ],
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+    }
+    for database in CATALOG_DATABASES:
+        resources[f"{database.title().replace('_', '')}Database"] = {
+            "Type": "AWS::Glue::Database",
+            "Properties": {"CatalogId": {"Ref": "AWS::AccountId"}, "DatabaseInput": {"Name": database}},
+        }
+    for function in lambda_functions(config):
+        resources[function.logical_id] = _lambda(function, config)
+        resources[f"{function.logical_id}InvokePermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": function.logical_id},
+                "Principal": "s3.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
+            },
+        }
+    for job in glue_jobs(config):
+        resources[job.logical_id] = _glue_job(job)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "lakehouse: landing bucket, handlers, Glue jobs, Glue Data Catalog databases",
+        "Parameters": {
+            "LakeBucketName": {"Type": "String", "Description": "The lake bucket (LAKEHOUSE_BUCKET)"},
+            "ArtifactBucket": {"Type": "String", "Description": "Bucket holding artifacts/ (wheel, scripts, lambda.zip)"},
+        },
+        "Resources": resources,
+    }
+
+
+def template_json(settings: Settings | None = None) -> str:
+    return json.dumps(template(settings), indent=2, sort_keys=True)

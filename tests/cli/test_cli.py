@@ -1,0 +1,74 @@
+"""The `lakehouse` command as a new user runs it: demo in a temporary folder, query, and a day with no input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from orchestration.cli import app
+from tests.support.partner_expectations import expected_salary_averages
+
+runner = CliRunner()
+DAY = "2025-03-10"
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_demo_builds_gold_that_matches_its_own_inputs(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    result = runner.invoke(app, ["demo", "--lake", str(lake), "--date", DAY, "--rows", "400"])
+    assert result.exit_code == 0, result.output
+    assert "published gold.salary_averages" in result.output
+
+    landed = sorted((lake / "landing" / "sftp").rglob("*.csv"), key=lambda path: path.stat().st_mtime)
+    assert len(landed) == 4
+    expected = expected_salary_averages(landed)
+
+    queried = runner.invoke(
+        app, ["query", "--lake", str(lake), "--format", "csv", "select * from gold.salary_averages"]
+    )
+    assert queried.exit_code == 0, queried.output
+    gold = {
+        (int(row["idade"]), row["ativo"] == "True", int(row["ano"]), int(row["mes"])): (
+            Decimal(row["salario_medio"]),
+            int(row["funcionarios"]),
+        )
+        for row in csv.DictReader(io.StringIO(queried.output))
+    }
+    assert gold == expected
+
+    report = json.loads((lake / "reports" / f"run-{DAY}.json").read_text())
+    partner = report["sources"]["partner_csv"]
+    assert partner["rows_read"] == 405  # 400 rows + the 5-row correction file
+    assert partner["rows_quarantined"] == 3
+    assert partner["rows_landed"] + partner["rows_quarantined"] == partner["rows_read"]
+    assert len(partner["quarantined_by_reason"]) == 3
+
+
+def test_a_day_without_input_is_reported_as_such_not_as_an_error(tmp_path: Path) -> None:
+    lake = tmp_path / "empty"
+    result = runner.invoke(app, ["run", "--lake", str(lake), "--date", "2025-01-02"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((lake / "reports" / "run-2025-01-02.json").read_text())
+    assert report["status"] == "succeeded"
+    assert report["sources"]["partner_csv"]["status"] == "no_input"
+    assert report["sources"]["partner_csv"]["files"] == 0
+
+    queried = runner.invoke(app, ["query", "--lake", str(lake), "--format", "json", "select count(*) as n from gold.salary_averages"])
+    assert queried.exit_code == 0, queried.output
+    assert json.loads(queried.output) == [{"n": 0}]
+
+
+def test_bad_arguments_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--lake", str(tmp_path), "--date", "10/03/2025"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+    missing = runner.invoke(app, ["query", "--lake", str(tmp_path / "nothing"), "select 1"])
+    assert missing.exit_code == 2
+    assert "no catalog" in missing.output

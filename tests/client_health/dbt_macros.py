@@ -1,0 +1,64 @@
+"""Renders this project's dbt macros outside dbt, for one adapter, to test their SQL directly and quickly.
+
+Only what the macros use is provided: ``adapter.dispatch`` (``<adapter>__name`` then ``default__name``),
+``return``, ``var`` and ``exceptions``. A macro that needs more of dbt fails loudly here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+MACROS_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "macros"
+
+
+class _Adapter:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.module: Any = None
+
+    def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
+        for candidate in (f"{self.name}__{macro_name}", f"default__{macro_name}"):
+            if hasattr(self.module, candidate):
+                return getattr(self.module, candidate)
+        raise AttributeError(f"no {macro_name} for {self.name}")
+
+
+class _Exceptions:
+    @staticmethod
+    def raise_compiler_error(message: str) -> None:
+        raise RuntimeError(message)
+
+
+class _Flags:
+    def __init__(self, which: str) -> None:
+        self.WHICH = which
+
+
+def macros(adapter: str, variables: dict[str, Any] | None = None, which: str = "compile") -> Any:
+    """The macros of every file in dbt_project/macros as attributes of one module, for ``adapter``."""
+    source = "\n".join(path.read_text() for path in sorted(MACROS_DIR.glob("*.sql")))
+    # Generic tests are macros too, but only dbt can render their {% test %} blocks.
+    source = source.replace("{% test ", "{% macro test_").replace("{% endtest %}", "{% endmacro %}")
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    dbt_adapter = _Adapter(adapter)
+    values = variables or {}
+    template = environment.from_string(
+        source,
+        globals={
+            "adapter": dbt_adapter,
+            "return": lambda value: value,
+            "var": lambda name, default=None: values.get(name, default),
+            "exceptions": _Exceptions(),
+            "execute": True,
+            "flags": _Flags(which),
+        },
+    )
+    dbt_adapter.module = template.module
+    return template.module
+
+
+def sql(rendered: Any) -> str:
+    return str(rendered).strip()

@@ -1,0 +1,130 @@
+"""Arrival of client files: the day gate starts the job exactly once, bad files are quarantined and reported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from ingestion.client_health.contract import FILE_NAMES, SOURCE, landing_key
+from ingestion.client_health.landing import EXPECTED, day_status, describe, handle_arrival
+from ingestion.client_health.sample_data import write_client_health_day
+from ingestion.gate import LocalDayGate
+from ingestion.manifest import read_manifest
+from ingestion.storage import LocalObjectStore
+from orchestration.dispatcher import dispatch_object_created
+
+DAY = "2025-03-10"
+
+
+class RecordingLauncher:
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, dict[str, str]]] = []
+
+    def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
+        self.runs.append((job_name, arguments))
+        return f"jr_{len(self.runs)}"
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    write_client_health_day(tmp_path / "landing", dt.date.fromisoformat(DAY), rows=60, seed=3)
+    return tmp_path
+
+
+def _arrive(lake: Path, launcher: RecordingLauncher, fmt: str, key: str | None = None) -> str:
+    store = LocalObjectStore(lake)
+    key = key or landing_key(DAY, fmt)
+    info = store.head(key)
+    outcome = handle_arrival(
+        store, LocalDayGate(lake), launcher, lake_uri=str(lake), job_name="client-health-to-bronze",
+        key=key, size=info.size, etag=info.etag, event_time="2025-03-10T09:10:00.000Z",
+    )  # fmt: skip
+    return outcome.action
+
+
+def test_the_job_starts_once_when_the_third_file_is_in(lake: Path) -> None:
+    launcher = RecordingLauncher()
+    actions = [_arrive(lake, launcher, fmt) for fmt in ("json", "parquet", "csv")]
+    assert actions == ["waiting", "waiting", "job_started"]
+    assert launcher.runs == [
+        (
+            "client-health-to-bronze",
+            {"--lake_uri": str(lake), "--day": DAY, "--ingested_at": "2025-03-10T09:10:00.000Z"},
+        )
+    ]
+    # Duplicate events, in any order, start nothing more.
+    assert [_arrive(lake, launcher, fmt) for fmt in ("csv", "json", "parquet", "csv")] == ["waiting"] * 4
+    assert len(launcher.runs) == 1
+    assert describe(day_status(LocalDayGate(lake), DAY)) == "job started (jr_1)"
+
+
+def test_a_bad_file_is_quarantined_and_the_day_waits_for_a_good_one(lake: Path) -> None:
+    launcher = RecordingLauncher()
+    csv_path = lake / landing_key(DAY, "csv")
+    good = csv_path.read_bytes()
+    csv_path.write_bytes(good.replace(b"nome|cpf|", b"name|cpf|", 1))
+    assert [_arrive(lake, launcher, fmt) for fmt in ("parquet", "csv", "json")] == [
+        "waiting",
+        "quarantined",
+        "waiting",
+    ]
+    assert launcher.runs == []
+
+    status = day_status(LocalDayGate(lake), DAY)
+    assert status.missing == ["clientes.csv"]
+    assert (
+        "clientes.csv: bad (landing/client_health/2025-03-10/clientes.csv: line 1: header does not match"
+        in describe(status)
+    )
+    assert "missing nome; unexpected name" in describe(status)
+    quarantined = lake / "quarantine" / SOURCE / DAY / "files" / "clientes_csv"
+    assert (quarantined / "clientes.csv").read_bytes() == csv_path.read_bytes()
+    assert "header does not match" in json.loads((quarantined / "reason.json").read_text())["reason"]
+    manifest = read_manifest(LocalObjectStore(lake), SOURCE, DAY, "clientes_csv")
+    assert manifest is not None and manifest.status == "quarantined"
+
+    csv_path.write_bytes(good)  # the partner re-sends the file
+    assert _arrive(lake, launcher, "csv") == "job_started"
+    assert len(launcher.runs) == 1
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "reason"),
+    [
+        ("parquet", b"nome;cpf\n", "not a Parquet file"),
+        ("json", b"nome,cpf\n", "neither JSON Lines nor a JSON array"),
+        ("json", b"", "empty file"),
+    ],
+)
+def test_files_that_are_not_what_their_name_says_are_rejected(
+    lake: Path, fmt: str, content: bytes, reason: str
+) -> None:
+    (lake / landing_key(DAY, fmt)).write_bytes(content)
+    assert _arrive(lake, RecordingLauncher(), fmt) == "quarantined"
+    assert reason in day_status(LocalDayGate(lake), DAY).rejected[FILE_NAMES[fmt]]
+
+
+def test_an_unexpected_file_name_is_quarantined_without_touching_the_gate(lake: Path) -> None:
+    key = f"landing/client_health/{DAY}/clientes_extra.csv"
+    (lake / key).write_bytes(b"x")
+    assert _arrive(lake, RecordingLauncher(), "csv", key) == "quarantined"
+    assert day_status(LocalDayGate(lake), DAY).missing == sorted(EXPECTED)
+    assert (
+        lake / "quarantine" / SOURCE / DAY / "files" / "clientes_extra.csv" / "clientes_extra.csv"
+    ).exists()
+
+
+def test_the_lambda_handler_takes_s3_events_through_the_dispatcher(
+    lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    launcher = RecordingLauncher()
+    monkeypatch.setenv("LAKEHOUSE_LAKE", str(lake))
+    monkeypatch.setattr("lambdas.runtime.job_launcher", lambda _config: launcher)
+    store = LocalObjectStore(lake)
+    outcomes = [dispatch_object_created(store, landing_key(DAY, fmt)) for fmt in ("csv", "json", "parquet")]
+    assert [outcome[0]["action"] for outcome in outcomes] == ["waiting", "waiting", "job_started"]
+    assert launcher.runs[0][0] == "client-health-to-bronze"
+    assert launcher.runs[0][1]["--lake_uri"] == str(lake.resolve())

@@ -1,0 +1,152 @@
+"""The client-health macros' SQL: DuckDB results checked directly, the Athena variants checked for
+agreement (remove_accents), shape and syntax."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import duckdb
+import pyarrow as pa
+import pytest
+import sqlglot
+
+from ingestion.client_health.duckdb_plugin import register_hmac_function
+from ingestion.client_health.pseudonym import pseudonymous_id
+from tests.client_health.dbt_macros import macros, sql
+
+DUCKDB = macros("duckdb")
+ATHENA = macros("athena", {"DBT_ENV_SECRET_PSEUDONYM_KEY": "athena-key"})
+
+
+def _select(expression: str, values: list[object], type_: pa.DataType | None = None) -> list[object]:
+    rows = pa.table({"v": pa.array(values, type=type_)})  # noqa: F841 (scanned by DuckDB by name)
+    with duckdb.connect() as connection:
+        return [row[0] for row in connection.execute(f"SELECT {expression} FROM rows").fetchall()]
+
+
+def _nfd_without_marks(text: str) -> str:
+    """What Athena's regexp_replace(normalize(x, NFD), '\\p{Mn}', '') computes."""
+    return "".join(char for char in unicodedata.normalize("NFD", text) if unicodedata.category(char) != "Mn")
+
+
+def test_remove_accents_is_the_same_on_duckdb_and_athena() -> None:
+    assert sql(ATHENA.remove_accents("x")) == "regexp_replace(normalize(x, NFD), '\\p{Mn}', '')"
+    latin = [chr(code) for code in [*range(0xA0, 0x250), *range(0x1E00, 0x1F00)]]
+    names = [
+        "São João",
+        "Conceição",
+        "Açaí",
+        "Ñandú",
+        "Ångström",
+        "a\u0301gua",
+        "Müller-Lüdenscheidt",
+        "ß Ø ł Æ",
+    ]
+    values = [*latin, *names]
+    duckdb_result = _select(sql(DUCKDB.remove_accents("v")), values)
+    assert duckdb_result == [_nfd_without_marks(value) for value in values]
+    assert duckdb_result[-8:-4] == ["Sao Joao", "Conceicao", "Acai", "Nandu"]
+
+
+def test_names_lose_titles_and_repeated_spaces() -> None:
+    cases = {
+        "Sr. João  da Silva": "João da Silva",
+        "Sra. Maria José": "Maria José",
+        "srta. Ana\u00a0 Clara": "Ana Clara",
+        "Dr.Pedro Álvares": "Pedro Álvares",
+        "Sr. Dr. Paulo": "Paulo",
+        "DRA. Luíza   Souza ": "Luíza Souza",
+        "Isidro Sramos": "Isidro Sramos",  # "Sr" inside a word is not a title
+        "  ": None,
+        None: None,
+    }
+    assert _select(sql(DUCKDB.clean_person_name("v")), list(cases), pa.string()) == list(cases.values())
+
+
+def test_mask_leaves_no_letter_or_digit() -> None:
+    values = ["Rua São João, 12-B", "N/A", "529.982.247-25", "Praça Ação 7º"]
+    masked = _select(sql(DUCKDB.mask("v")), values)
+    assert masked == ["*** *** ****, **-*", "*/*", "***.***.***-**", "***** **** **"]
+    assert not any(char.isalnum() for text in masked for char in str(text))
+
+
+def test_each_format_parses_its_own_dates() -> None:
+    iso = _select(sql(DUCKDB.date_from_text("v", "iso")), ["1985-05-20", "1990-13-01", None])
+    br = _select(sql(DUCKDB.date_from_text("v", "br")), ["20/05/1985", "31/02/1990", "1985-05-20"])
+    english = _select(
+        sql(DUCKDB.date_from_text("v", "english")), ["May 20, 1985", "September 5, 1985", "Smarch 1, 1985"]
+    )
+    day = dt.date(1985, 5, 20)
+    assert iso == [day, None, None]
+    assert br == [day, None, None]
+    assert english == [day, dt.date(1985, 9, 5), None]
+
+
+def test_timestamps_are_sao_paulo_wall_clock_times() -> None:
+    texts = [
+        "2024-01-05T10:00:00",
+        "2024-01-05 10:00:00",
+        "2024-01-05T13:00:00Z",
+        "2024-01-05T10:00:00-03:00",
+        "x",
+    ]
+    local = dt.datetime(2024, 1, 5, 10, 0)
+    assert _select(sql(DUCKDB.timestamp_from_iso("v")), texts) == [local, local, local, local, None]
+    millis = int(dt.datetime(2024, 1, 5, 13, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    assert _select(sql(DUCKDB.timestamp_from_epoch_millis("v")), [millis, None]) == [local, None]
+
+
+def test_sexes_become_f_and_m() -> None:
+    values = ["Fem", "Masc", "f", " M ", "Feminino", "x", None]
+    assert _select(sql(DUCKDB.sex_code("v")), values, pa.string()) == ["F", "M", "F", "M", "F", None, None]
+
+
+@pytest.mark.parametrize(
+    "key", ["short", "k" * 64, "a much longer key than one SHA-256 block of sixty-four bytes!!"]
+)
+def test_ids_match_the_python_reference_and_look_like_uuids(key: str) -> None:
+    cpfs = ["52998224725", "11144477735", "00000000191"]
+    rows = pa.table({"v": cpfs})  # noqa: F841
+    with duckdb.connect() as connection:
+        register_hmac_function(connection, key)
+        hexes = f"SELECT {sql(DUCKDB.pseudonym_hmac_hex('v'))} AS h FROM rows"
+        ids = [
+            row[0]
+            for row in connection.execute(
+                f"SELECT {sql(DUCKDB.uuid_from_hex('h'))} FROM ({hexes})"
+            ).fetchall()
+        ]
+    assert ids == [pseudonymous_id(key, cpf) for cpf in cpfs]
+    assert all(len(value) == 36 and value[14] == "8" and value[19] in "89ab" for value in ids)
+    assert len(set(ids)) == len(cpfs)
+
+
+def test_without_a_key_ids_fail_instead_of_using_an_empty_key() -> None:
+    with duckdb.connect() as connection:
+        register_hmac_function(connection, "")
+        with pytest.raises(duckdb.Error, match="no pseudonym key"):
+            connection.execute("SELECT hmac_sha256_hex('52998224725')").fetchall()
+
+
+def test_athena_variants_are_valid_athena_sql() -> None:
+    expressions = [
+        ATHENA.remove_accents("nome"),
+        ATHENA.mask("cidade"),
+        ATHENA.clean_person_name("nome"),
+        ATHENA.date_from_text("d", "english"),
+        ATHENA.timestamp_from_iso("t"),
+        ATHENA.timestamp_from_epoch_millis("t"),
+        ATHENA.pseudonym_hmac_hex("cpf"),
+        ATHENA.uuid_from_hex("h"),
+        ATHENA.cpf_rejection_reason("cpf_original", "cpf"),
+    ]
+    for expression in expressions:
+        sqlglot.parse_one(f"SELECT {sql(expression)} FROM t", read="athena")
+    assert "hmac_sha256(to_utf8(cpf), to_utf8('athena-key'))" in sql(ATHENA.pseudonym_hmac_hex("cpf"))
+    assert "'g'" not in sql(ATHENA.mask("cidade"))  # Athena replaces every match already
+
+
+def test_athena_ids_refuse_to_build_without_a_key() -> None:
+    with pytest.raises(RuntimeError, match="pseudonym key is not set"):
+        macros("athena", which="build").pseudonym_hmac_hex("cpf")
