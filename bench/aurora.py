@@ -26,6 +26,7 @@ from tests.support.postgres import PostgresServer
 
 TABLE = "contratos_bench"
 DAY = "2025-03-10"
+FULL_ROWS = 5_000_000
 SPEED_TARGET = 3.0
 MEMORY_TARGET = 0.25
 
@@ -95,7 +96,7 @@ def measure(worker: str, url: str, out: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--rows", type=int, default=FULL_ROWS)
     parser.add_argument("--quick", action="store_true", help="200,000 rows")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -135,6 +136,8 @@ def main() -> None:
         f"speed ours/pandas: {speed:.2f}x (target >= {SPEED_TARGET:g}x: {'met' if speed >= SPEED_TARGET else 'MISSED'}); "
         f"memory ours/pandas: {memory:.2f} (target <= {MEMORY_TARGET:g}: {'met' if memory <= MEMORY_TARGET else 'MISSED'})"
     )
+    if rows < FULL_ROWS:
+        print(f"(the targets are for {FULL_ROWS:,} rows; at this size fixed costs such as imports dominate)")
     Path("bench-out").mkdir(exist_ok=True)
     Path("bench-out/aurora.json").write_text(
         json.dumps(

@@ -34,6 +34,8 @@ def local_spark_session(master: str = "local[2]", driver_memory: str = "2g") -> 
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.extraJavaOptions", "-Dderby.system.home=/tmp -Dlog4j2.level=ERROR")
         .getOrCreate()
     )

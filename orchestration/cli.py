@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from ingestion.spark import JavaMissingError
 app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
 )
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 LakeOption = Annotated[
     Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")
@@ -104,12 +105,20 @@ def demo(
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
-    from ingestion.partner_csv.sample_data import write_partner_day
+    from ingestion.aurora.demo_db import DemoKeys, create_demo_database
+    from ingestion.aurora.extract import demo_database_path
+    from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 
     settings, day = _settings(lake), _day(date)
-    landing = settings.lake.resolve() / "landing"
+    lake_root = settings.lake.resolve()
+    landing = lake_root / "landing"
     written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
     console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+    database = demo_database_path(lake_root)
+    tables = create_demo_database(
+        database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
+    )
+    console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
         report = _run(settings, day)
     except JavaMissingError as exc:
@@ -153,7 +162,6 @@ def query(
         )
     elif output == "csv":
         import csv
-        import sys
 
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -188,6 +196,34 @@ def sftp(
     store = LocalObjectStore(lake_root)
     console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
     serve_forever(lake_root, host, port, lambda key: dispatch_object_created(store, key))
+
+
+extract_app = typer.Typer(help="Pull sources into bronze.", no_args_is_help=True)
+app.add_typer(extract_app, name="extract")
+
+
+@extract_app.command("aurora")
+def extract_aurora(
+    lake: LakeOption = None,
+    date: DateOption = None,
+    url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+) -> None:
+    """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
+    from ingestion.aurora.extract import SourceUnavailableError, extract_tables
+
+    settings, day = _settings(lake), _day(date)
+    try:
+        manifests = extract_tables(url or settings, settings.lake.resolve(), day, tables or None)
+    except SourceUnavailableError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    table = Table("table", "status", "rows", "detail", title=f"aurora extraction {day}")
+    for manifest in manifests:
+        table.add_row(manifest.file_id, manifest.status, f"{manifest.rows_landed:,}", manifest.reason or "")
+    console.print(table)
+    if any(manifest.status != "landed" for manifest in manifests):
+        raise typer.Exit(1)
 
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)

@@ -76,7 +76,14 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     timings: dict[str, float] = {}
     for source in SOURCES:
         began = time.monotonic()
-        errors = _ingest_source(store, source.name, source.landing_keys(store, day), step)
+        errors: list[str] = []
+        if source.extract is not None:
+            step(f"{source.name}: extracting")
+            try:
+                source.extract(settings.for_lake(lake_root), day)
+            except Exception as exc:  # the source is down: reported, the other sources go on
+                errors.append(f"{type(exc).__name__}: {exc}")
+        errors += _ingest_source(store, source.name, source.landing_keys(store, day), step)
         sources[source.name] = source_summary(read_manifests(store, source.name, day), errors)
         timings[f"ingest_{source.name}"] = round(time.monotonic() - began, 3)
 

@@ -15,6 +15,7 @@ def source_summary(manifests: list[FileManifest], errors: list[str]) -> dict[str
     by_reason: Counter[str] = Counter()
     for manifest in manifests:
         by_reason.update(manifest.quarantined_by_reason)
+    errors = [*errors, *(f"{m.key}: {m.reason}" for m in manifests if m.status == "failed")]
     if errors:
         status = "failed"
     elif not manifests:

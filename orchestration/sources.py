@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.aurora.bronze import aurora_bronze_tables
+from ingestion.aurora.extract import aurora_configured, extract_tables
 from ingestion.catalog import BronzeTable
 from ingestion.client_health import contract as client_health
 from ingestion.ingestion_tables import MANIFESTS_TABLE
 from ingestion.partner_csv import contract as partner_csv
+from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
 
 
@@ -19,6 +22,16 @@ class Source:
     # Landing keys of the day that arrive as files (each becomes an ObjectCreated event).
     landing_keys: Callable[[LocalObjectStore, str], list[str]]
     bronze_tables: Callable[[Path], list[BronzeTable]]
+    # Sources pulled rather than pushed (Aurora) extract for the day before the landing events.
+    extract: Callable[[Settings, str], object] | None = None
+
+
+def no_landing_files(_store: LocalObjectStore, _day: str) -> list[str]:
+    return []
+
+
+def extract_aurora(settings: Settings, day: str) -> object:
+    return extract_tables(settings, settings.lake.resolve(), day) if aurora_configured(settings) else None
 
 
 def partner_csv_landing_keys(store: LocalObjectStore, day: str) -> list[str]:
@@ -37,6 +50,7 @@ SOURCES: tuple[Source, ...] = (
         landing_keys=client_health.landing_keys_of_day,
         bronze_tables=lambda _lake: client_health.bronze_tables(),
     ),
+    Source(name="aurora", landing_keys=no_landing_files, bronze_tables=aurora_bronze_tables, extract=extract_aurora),
 )
 
 

@@ -6,7 +6,7 @@ Policy:
 - a column removed at the source fails that table (the other tables still land) with an error naming
   table and column, because silently losing a column breaks whatever reads it downstream. When the
   removal is intended, list it as ``"table.column"`` in ``LAKEHOUSE_AURORA_ACCEPT_DROPPED_COLUMNS``:
-  the column is then kept in bronze with its previous type, as nulls, from that extraction on;
+  the column is then kept in bronze with its previous type, as nulls, for as long as it stays listed;
 - a column whose type changed lands with its new type (a warning is logged); the bronze view reads
   every day with the latest type.
 """

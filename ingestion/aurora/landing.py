@@ -33,7 +33,8 @@ STAGING = f"{BRONZE_PREFIX}/.staging"
 
 
 def table_folder(table: str) -> str:
-    """The table's folder name: safe on S3 and lower case, as Glue and Athena name tables."""
+    """The table's folder name: safe on S3 and lower case, as Glue and Athena name tables (so two source
+    tables differing only by case could not both be catalogued anyway)."""
     return lake.safe_name(table).lower()
 
 

@@ -26,6 +26,7 @@ from ingestion.aurora.urls import SourceUrl
 CSV_BLOCK_BYTES = 4 << 20
 # Fixed renderings the CSV parser relies on, whatever the server's or role's defaults.
 SESSION_SETTINGS = (
+    "SET client_encoding = 'UTF8'",
     "SET TIME ZONE 'UTC'",
     "SET datestyle = 'ISO, YMD'",
     "SET intervalstyle = 'iso_8601'",

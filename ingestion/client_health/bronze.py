@@ -28,9 +28,9 @@ class UnreadableFile(ValueError):
     pass
 
 
-def _first_line(exc: BaseException) -> str:
+def _unreadable(key: str, fmt: str, exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return f"{key}: not a readable {fmt} file: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
 def _text(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> DataFrame:
@@ -56,9 +56,8 @@ def read_json(spark: SparkSession, store: ObjectStore, key: str, head: bytes) ->
     text = _text(spark, store, key, head)
     if json_layout(key, head) == "lines":
         return transforms.parse_json(transforms.numbered_lines(text, skip_header=False))
-    elements = transforms.array_elements(text).persist()
+    elements = transforms.array_elements(text)
     if elements.where(F.col("elements").isNull()).limit(1).count():
-        elements.unpersist()
         raise UnreadableFile(f"{key}: starts like a JSON array but is not valid JSON")
     return transforms.parse_json(transforms.array_records(elements))
 
@@ -92,17 +91,21 @@ def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, inges
     identifier = file_id(fmt)
     try:
         check_delivery(fmt, key, head, info.size)
-        parsed = READERS[fmt](spark, store, key, head).persist()
+        parsed = READERS[fmt](spark, store, key, head)
+    except (InvalidDelivery, UnreadableFile) as exc:
+        return _quarantine_whole_file(store, fmt, day, key, info.etag, str(exc))
+    except (CapturedException, Py4JJavaError) as exc:
+        return _quarantine_whole_file(store, fmt, day, key, info.etag, _unreadable(key, fmt, exc))
+    parsed = parsed.persist()
+    try:
         # The first full read: a file Spark cannot read fails here, before anything is written.
         counts = {
             row["code"]: int(row["count"])
             for row in parsed.groupBy(F.col("reason.code").alias("code")).count().collect()
         }
-    except (InvalidDelivery, UnreadableFile) as exc:
-        return _quarantine_whole_file(store, fmt, day, key, info.etag, str(exc))
     except (CapturedException, Py4JJavaError) as exc:
-        reason = f"{key}: not a readable {fmt} file: {_first_line(exc)}"
-        return _quarantine_whole_file(store, fmt, day, key, info.etag, reason)
+        parsed.unpersist()
+        return _quarantine_whole_file(store, fmt, day, key, info.etag, _unreadable(key, fmt, exc))
     try:
         rows_landed = counts.pop(None, 0)
         rows_quarantined = sum(counts.values())

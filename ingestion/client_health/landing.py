@@ -104,3 +104,16 @@ def describe(status: GateStatus) -> str:
     if status.run_id:
         parts.append(f"job started ({status.run_id})")
     return "; ".join(parts) or "all three files in"
+
+
+def gate_report(gate: DayGate, day: str) -> dict[str, object]:
+    """The day gate for the run report: which files are in, missing or rejected, and the job it started."""
+    status = day_status(gate, day)
+    return {
+        "complete": status.complete,
+        "arrived": sorted(status.arrived),
+        "missing": [name for name in status.missing if name not in status.rejected],
+        "rejected": dict(status.rejected),
+        "job_run_id": status.run_id,
+        "summary": describe(status),
+    }

@@ -83,6 +83,12 @@ def render_csv(rows: list[list[str]], dialect: str) -> bytes:
     return buffer.getvalue().encode("cp1252" if dialect == "semicolon" else "utf-8")
 
 
+def employee_ids(rows: int, day: dt.date) -> list[int]:
+    """The employee ids a demo day of ``rows`` rows uses (other sources' demo data join on them)."""
+    people = max(rows // len(reference_months(day)), 1)
+    return [100000 + person for person in range(people)]
+
+
 def generate_employees(rows: int, day: dt.date, seed: int) -> list[Employee]:
     fake = Faker("pt_BR")
     fake.seed_instance(seed)

@@ -10,8 +10,8 @@ at the end of the file. A header/trailer that is missing, malformed or whose rec
 rejects the whole file (it is copied to quarantine and nothing lands), because a truncated or
 mislabelled delivery must not pass for a complete one.
 
-Output is written aside and published when complete; row groups have a fixed number of rows, so the
-same input gives the same bytes whatever the read block size.
+Output is written aside and published when complete; the same input gives the same bytes (row groups
+have a fixed number of rows; dictionaries follow the order values appear in).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from ingestion.positional.objects import StagedFile, open_object
 from ingestion.positional.parse import (
     BLANK_LINE,
     QUARANTINE_SCHEMA,
-    canonical_dictionary,
     parse_records,
     quarantine_rows,
 )
@@ -178,14 +177,10 @@ class _ParquetSink:
         self._pending = self._executor.submit(self._write, pending.slice(0, rows))
 
     def _write(self, group: pa.Table) -> None:
-        # One contiguous chunk per row group: page boundaries then depend on the data only.
+        # One chunk per column: the batches' dictionaries are unified, so Parquet keeps one dictionary
+        # per column chunk instead of falling back to plain values when the dictionary changes.
         group = group.combine_chunks()
-        columns = {
-            name: canonical_dictionary(group.column(name).chunk(0))
-            if name in self._encoded
-            else group.column(name)
-            for name in group.column_names
-        }
+        columns = {name: group.column(name) for name in group.column_names}
         indices = pa.array(np.zeros(group.num_rows, dtype=np.int32))
         columns.update(
             {name: pa.DictionaryArray.from_arrays(indices, value) for name, value in self._constants.items()}

@@ -76,9 +76,7 @@ def _split(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, s
     return LineBatch(first_line, units, codec, starts, lengths - carriage, rejected)
 
 
-def _split_uniform(
-    units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]
-) -> LineBatch | None:
+def _split_uniform(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]) -> LineBatch | None:
     """Fast path for the usual block: every line has the same length and the same terminator."""
     first_newline = int(np.argmax(units == 0x0A)) if len(units) <= 4096 else _find_newline(units)
     stride = first_newline + 1

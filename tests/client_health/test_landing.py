@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, landing_key
-from ingestion.client_health.landing import EXPECTED, day_status, describe, handle_arrival
+from ingestion.client_health.landing import EXPECTED, day_status, describe, gate_report, handle_arrival
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.gate import LocalDayGate
 from ingestion.manifest import read_manifest
@@ -85,6 +85,13 @@ def test_a_bad_file_is_quarantined_and_the_day_waits_for_a_good_one(lake: Path) 
     assert "header does not match" in json.loads((quarantined / "reason.json").read_text())["reason"]
     manifest = read_manifest(LocalObjectStore(lake), SOURCE, DAY, "clientes_csv")
     assert manifest is not None and manifest.status == "quarantined"
+
+    report = gate_report(LocalDayGate(lake), DAY)
+    assert (report["complete"], report["missing"], sorted(report["rejected"])) == (
+        False,
+        [],
+        ["clientes.csv"],
+    )
 
     csv_path.write_bytes(good)  # the partner re-sends the file
     assert _arrive(lake, launcher, "csv") == "job_started"

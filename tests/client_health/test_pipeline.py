@@ -19,11 +19,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.calendar import SAO_PAULO
-from ingestion.client_health.contract import delivered_schema
+from ingestion.client_health.contract import bronze_key, delivered_schema
+from ingestion.client_health.landing import day_status
 from ingestion.client_health.pseudonym import pseudonymous_id
 from ingestion.client_health.quality import client_health_quality
 from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
 from ingestion.cpf import format_cpf, generate_cpf
+from ingestion.gate import LocalDayGate
 from ingestion.settings import Settings
 from orchestration import dbt_runner
 from orchestration.cli import app
@@ -202,11 +204,14 @@ def test_the_dashboard_shows_the_day(day_lake: Lake) -> None:
 def test_a_rerun_changes_nothing(day_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
     link = day_lake.root / "gold" / "client_health"
-    before, ids = os.readlink(link), set(day_lake.gold_rows())
+    bronze = day_lake.root / bronze_key("json", DAY)
+    before, ids, landed = os.readlink(link), set(day_lake.gold_rows()), bronze.stat().st_mtime_ns
+    job_run = day_status(LocalDayGate(day_lake.root), DAY).run_id
     report = run_day(Settings().for_lake(day_lake.root), DAY)
     assert report["status"] == "succeeded"
-    assert report["sources"]["client_health"]["rows_landed"] == 408  # the gate did not start the job again
-    assert os.readlink(link) == before  # content-addressed: the same bytes
+    assert day_status(LocalDayGate(day_lake.root), DAY).run_id == job_run  # the gate did not reopen
+    assert bronze.stat().st_mtime_ns == landed
+    assert os.readlink(link) == before  # content-addressed version: the same bytes
     assert set(day_lake.gold_rows()) == ids
 
 

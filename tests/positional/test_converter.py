@@ -289,7 +289,7 @@ def test_the_euro_sign_and_quotes_of_cp1252_are_read(lake: LocalObjectStore, enc
     assert _bronze(lake, "contracts", "CONTRATOS_20240115.TXT")[0]["descricao"] == "“Preço” €"
 
 
-def test_a_rerun_gives_byte_identical_outputs_whatever_the_block_size(lake: LocalObjectStore) -> None:
+def test_a_rerun_gives_byte_identical_outputs_and_the_block_size_changes_no_row(lake: LocalObjectStore) -> None:
     kinds = ["Adesão", "PME", "Família", "Empresa", "Coletivo", ""]
     plans = ["BASIC", "PLENO", "PREMI", "SUPER"]
     lines = [
@@ -308,8 +308,11 @@ def test_a_rerun_gives_byte_identical_outputs_whatever_the_block_size(lake: Loca
     first = [lake.read_bytes(output) for output in outputs]
     convert_file(lake, key)
     assert [lake.read_bytes(output) for output in outputs] == first
+
+    rows = [pq.read_table(lake.path(output)).to_pylist() for output in outputs[:2]]
     convert_file(lake, key, block_bytes=997)
-    assert [lake.read_bytes(output) for output in outputs] == first
+    assert [pq.read_table(lake.path(output)).to_pylist() for output in outputs[:2]] == rows
+    assert lake.read_bytes(outputs[2]) == first[2]
 
 
 def test_a_corrected_redelivery_removes_the_stale_quarantine(lake: LocalObjectStore) -> None:

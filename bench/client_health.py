@@ -1,0 +1,253 @@
+"""Client files through staging to gold: our dbt models on the local target (DuckDB) against the seed
+system's Spark job (Python UDFs for accents and states) on local Spark, on the same rows, one run each.
+
+Ours starts from bronze (the three formats as the Glue job lands them, written here directly) and
+runs ``dbt run --select +client_health`` (staging, intermediate, gold_build) in its own process,
+parse included; its audit (``dbt test`` on the same models) is timed separately. The seed job reads
+the three delivered files and writes gold Parquet partitioned by convenio; its Spark session is
+started before the clock starts. Default 5,000,000 rows (``--quick``: 200,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.window import Window
+
+from ingestion.catalog import register_bronze_tables
+from ingestion.client_health.contract import FORMATS, SOURCE, bronze_key, bronze_schema, file_id, landing_key
+from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
+from ingestion.manifest import FileManifest, write_manifest
+from ingestion.settings import Settings
+from ingestion.spark import local_spark_session
+from ingestion.storage import LocalObjectStore
+from orchestration.dbt_runner import run_dbt
+from orchestration.sources import all_bronze_tables
+
+DAY = "2025-03-10"
+SELECT = "+client_health"
+
+
+def write_bronze(lake: Path, tables: dict[str, pa.Table]) -> None:
+    """What the Glue job lands: the delivered columns typed, plus lineage, and a manifest per file."""
+    store = LocalObjectStore(lake)
+    ingested_at = pa.scalar(dt.datetime(2025, 3, 10, 9, 0, tzinfo=dt.UTC), type=pa.timestamp("us", tz="UTC"))
+    for fmt in FORMATS:
+        table = tables[fmt]
+        if fmt == "csv":
+            table = table.set_column(
+                table.schema.get_field_index("numero"),
+                "numero",
+                pc.cast(table.column("numero"), pa.float64()),
+            )
+        rows = table.num_rows
+        key = landing_key(DAY, fmt)
+        bronze = table.append_column("source_file", pa.repeat(pa.scalar(key), rows))
+        bronze = bronze.append_column("source_row", pa.array(range(1, rows + 1), type=pa.int64()))
+        bronze = bronze.append_column("ingested_at", pa.repeat(ingested_at, rows))
+        target = lake / bronze_key(fmt, DAY)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(bronze.cast(bronze_schema(fmt)), target, compression="zstd")
+        write_manifest(store, FileManifest(SOURCE, DAY, file_id(fmt), key, "bench", "landed", rows, rows, 0))
+    (lake / "silver").mkdir(exist_ok=True)
+    register_bronze_tables(lake / "catalog.duckdb", lake, all_bronze_tables(lake))
+
+
+def _strip(text: str) -> str:
+    return "".join(char for char in unicodedata.normalize("NFD", text) if not unicodedata.combining(char))
+
+
+def _fold(text: str | None) -> str | None:
+    return None if text is None else _strip(text)
+
+
+_STATE_BY_NAME = {key: uf for uf, name, _city in STATES for key in (uf, _strip(name).upper())}
+
+
+def _state(text: str | None) -> str | None:
+    folded = _fold(text)
+    return None if folded is None else _STATE_BY_NAME.get(folded.strip().upper())
+
+
+def _cpf_is_valid(digits: Any) -> Any:
+    digit = [F.substring(digits, position, 1).cast("int") for position in range(1, 12)]
+    first = sum((digit[i] * (10 - i) for i in range(9)), F.lit(0)) * 10 % 11 % 10
+    second = sum((digit[i] * (11 - i) for i in range(10)), F.lit(0)) * 10 % 11 % 10
+    repeated = F.regexp_replace(digits, F.substring(digits, 1, 1), "") == ""
+    return (F.length(digits) == 11) & ~repeated & (first == digit[9]) & (second == digit[10])
+
+
+def seed_style_job(spark: SparkSession, landing: Path, out: Path) -> int:
+    """The seed system's job as it is usually written: read, normalise with Python UDFs, dedupe, mask, write."""
+    remove_accents = F.udf(_fold, T.StringType())
+    to_uf = F.udf(_state, T.StringType())
+    common = ["logradouro", "bairro", "cidade", "convenio", "sexo"]
+    parquet = spark.read.parquet(str(landing / "clientes.parquet")).select(
+        F.col("documento_cpf").alias("cpf"),
+        "nome_completo",
+        F.to_date("data_nascimento", "yyyy-MM-dd").alias("data_nascimento"),
+        F.to_timestamp("data_cadastro", "yyyy-MM-dd'T'HH:mm:ss").alias("data_cadastro"),
+        F.col("uf").alias("estado"),
+        F.col("numero").cast("int").alias("numero"),
+        *common,
+    )
+    csv = (
+        spark.read.option("header", True)
+        .option("sep", "|")
+        .csv(str(landing / "clientes.csv"))
+        .select(
+            "cpf",
+            F.col("nome").alias("nome_completo"),
+            F.to_date("data_nascimento", "dd/MM/yyyy").alias("data_nascimento"),
+            F.to_timestamp("data_cadastro", "yyyy-MM-dd HH:mm:ss").alias("data_cadastro"),
+            "estado",
+            F.col("numero").cast("double").cast("int").alias("numero"),
+            *common,
+        )
+    )
+    json_rows = spark.read.json(str(landing / "clientes.json")).select(
+        "cpf",
+        F.col("nome").alias("nome_completo"),
+        F.to_date("data_nascimento", "MMMM d, yyyy").alias("data_nascimento"),
+        (F.col("data_cadastro") / 1000).cast("timestamp").alias("data_cadastro"),
+        "estado",
+        F.col("numero").cast("int").alias("numero"),
+        *common,
+    )
+    clients: DataFrame = parquet.unionByName(csv).unionByName(json_rows)
+    cleaned = (
+        clients.withColumn("cpf", F.regexp_replace("cpf", r"[.\-/]", ""))
+        .withColumn(
+            "nome_completo",
+            F.trim(
+                F.regexp_replace(
+                    F.regexp_replace("nome_completo", r"(?i)\b(srta|sra|sr|dra|dr)\.", ""), r"\s+", " "
+                )
+            ),
+        )
+        .withColumn("nome_completo", remove_accents("nome_completo"))
+        .withColumn("convenio", remove_accents("convenio"))
+        .withColumn("estado", to_uf("estado"))
+        .withColumn("sexo", F.when(F.col("sexo") == "Fem", "F").when(F.col("sexo") == "Masc", "M"))
+    )
+    valid = cleaned.where(
+        _cpf_is_valid(F.col("cpf")) & F.col("nome_completo").isNotNull() & F.col("estado").isNotNull()
+    )
+    latest = (
+        valid.withColumn(
+            "rank", F.row_number().over(Window.partitionBy("cpf").orderBy(F.col("data_cadastro").desc()))
+        )
+        .where(F.col("rank") == 1)
+        .drop("rank")
+    )
+
+    def mask(column: str) -> Any:
+        return F.regexp_replace(F.coalesce(F.col(column), F.lit("N/A")), r"[\p{L}\p{N}]", "*")
+
+    gold = latest.select(
+        F.sha2(F.col("cpf"), 256).alias("id"),
+        mask("cpf").alias("cpf"),
+        F.coalesce("nome_completo", F.lit("N/A")).alias("nome_completo"),
+        F.coalesce("data_nascimento", F.lit(dt.date(1970, 1, 1))).alias("data_nascimento"),
+        F.coalesce("sexo", F.lit("N/A")).alias("sexo"),
+        mask("logradouro").alias("logradouro"),
+        F.coalesce("numero", F.lit(0)).alias("numero"),
+        mask("bairro").alias("bairro"),
+        mask("cidade").alias("cidade"),
+        "estado",
+        "data_cadastro",
+        F.coalesce("convenio", F.lit("N/A")).alias("convenio"),
+    )
+    gold.write.mode("overwrite").partitionBy("convenio").parquet(str(out))
+    return int(duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/**/*.parquet')").fetchone()[0])  # type: ignore[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--quick", action="store_true", help="200,000 rows")
+    arguments = parser.parse_args()
+    rows = 200_000 if arguments.quick else arguments.rows
+    os.environ.setdefault("LAKEHOUSE_PSEUDONYM_KEY", "bench-pseudonym-key")
+
+    with tempfile.TemporaryDirectory(prefix="bench-client-health-") as scratch:
+        lake = Path(scratch) / "lake"
+        began = time.monotonic()
+        tables = generate_tables(rows, dt.date.fromisoformat(DAY), seed=7)
+        write_tables(tables, lake / "landing" / "client_health" / DAY)
+        write_bronze(lake, tables)
+        print(f"{rows:,} client rows generated and landed in {time.monotonic() - began:.1f} s", flush=True)
+
+        if not run_dbt(["seed", "--select", "brazilian_states"], lake).success:
+            raise SystemExit("dbt seed failed")
+        began = time.monotonic()
+        run = run_dbt(["run", "--select", SELECT], lake)
+        ours = time.monotonic() - began
+        if not run.success:
+            raise SystemExit(f"dbt run failed: {run.failures}")
+        began = time.monotonic()
+        audit = run_dbt(["test", "--select", SELECT], lake)
+        audit_seconds = time.monotonic() - began
+        with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
+            ours_rows = int(connection.execute("SELECT count(*) FROM gold_build.client_health").fetchone()[0])  # type: ignore[index]
+
+        settings = Settings()
+        began = time.monotonic()
+        spark = local_spark_session(settings.spark_master, settings.spark_driver_memory)
+        spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+        startup = time.monotonic() - began
+        began = time.monotonic()
+        seed_rows = seed_style_job(
+            spark, lake / "landing" / "client_health" / DAY, Path(scratch) / "seed_gold"
+        )
+        seed = time.monotonic() - began
+
+    result = {
+        "rows": rows,
+        "ours_dbt_run_seconds": round(ours, 2),
+        "ours_dbt_test_seconds": round(audit_seconds, 2),
+        "ours_tests_passed": audit.success,
+        "ours_gold_rows": ours_rows,
+        "seed_spark_job_seconds": round(seed, 2),
+        "seed_spark_startup_seconds": round(startup, 2),
+        "seed_gold_rows": seed_rows,
+        "ratio_run": round(seed / ours, 2),
+        "ratio_run_and_test": round(seed / (ours + audit_seconds), 2),
+    }
+    print(
+        f"\n{'client health, ' + format(rows, ',') + ' rows':<52} {'seconds':>9} {'rows/s':>12} {'gold rows':>11}"
+    )
+    print(
+        f"{'ours: dbt run +client_health (DuckDB)':<52} {ours:>9.1f} {rows / ours:>12,.0f} {ours_rows:>11,}"
+    )
+    print(
+        f"{'ours: + dbt test (the audit before publication)':<52} {ours + audit_seconds:>9.1f} {rows / (ours + audit_seconds):>12,.0f}"
+    )
+    print(
+        f"{'seed: Spark job with Python UDFs (local Spark)':<52} {seed:>9.1f} {rows / seed:>12,.0f} {seed_rows:>11,}"
+    )
+    print(
+        f"ratio (seed / ours): {result['ratio_run']:.1f}x for the transformation, {result['ratio_run_and_test']:.1f}x with the audit"
+    )
+    out = Path("bench-out")
+    out.mkdir(exist_ok=True)
+    (out / "client_health.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
