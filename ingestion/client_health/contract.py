@@ -43,11 +43,10 @@ _NON_STRING: dict[str, dict[str, pa.DataType]] = {
     "csv": {"numero": pa.float64()},
     "json": {"numero": pa.int32(), "data_cadastro": pa.int64()},
 }
+# source_row: the line (CSV, JSON Lines), element (JSON array) or row (Parquet) number, from 1.
 LINEAGE: tuple[pa.Field, ...] = (
     pa.field("source_file", pa.string(), nullable=False),
-    pa.field(
-        "source_row", pa.int64(), nullable=False
-    ),  # line (CSV, JSON Lines), element (JSON array), row (Parquet)
+    pa.field("source_row", pa.int64(), nullable=False),
     pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
 )
 

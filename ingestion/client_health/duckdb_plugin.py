@@ -33,7 +33,9 @@ def hmac_macro_sql(key: str) -> str:
         body = f"error('{FUNCTION_NAME}: no pseudonym key; set {DBT_ENV_VAR}')"
     else:
         inner, outer = _padded_keys(key.encode())
-        body = f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(value))))"
+        body = (
+            f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode(CAST(value AS VARCHAR)))))"
+        )
     return f"CREATE OR REPLACE TEMPORARY MACRO {FUNCTION_NAME}(value) AS {body}"
 
 

@@ -87,9 +87,6 @@ class ControlRecord:
     fields: tuple[Field, ...]
     count_field: str | None = None  # trailer only: the number of detail records the sender wrote
 
-    def field(self, name: str) -> Field:
-        return next(item for item in self.fields if item.name == name)
-
 
 @dataclass(frozen=True)
 class Layout:

@@ -172,7 +172,12 @@ def _blank(column: np.ndarray) -> np.ndarray:
 
 
 def _parse_string(column: np.ndarray, codec: str) -> tuple[pa.Array, np.ndarray]:
-    if len(column) and column.shape[1] and not (column[:, 0] == _SPACE).any() and not (column[:, -1] == _SPACE).any():
+    if (
+        len(column)
+        and column.shape[1]
+        and not (column[:, 0] == _SPACE).any()
+        and not (column[:, -1] == _SPACE).any()
+    ):
         # Every cell is filled to both edges (codes, keys): nothing to trim and nothing blank.
         return _string_array(column, codec), np.zeros(len(column), dtype=bool)
     # Trimming only the ASCII space is safe on UTF-8: 0x20 never occurs inside a multi-byte character.

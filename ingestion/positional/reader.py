@@ -76,7 +76,9 @@ def _split(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, s
     return LineBatch(first_line, units, codec, starts, lengths - carriage, rejected)
 
 
-def _split_uniform(units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]) -> LineBatch | None:
+def _split_uniform(
+    units: np.ndarray, codec: str, first_line: int, rejected: dict[int, str]
+) -> LineBatch | None:
     """Fast path for the usual block: every line has the same length and the same terminator."""
     first_newline = int(np.argmax(units == 0x0A)) if len(units) <= 4096 else _find_newline(units)
     stride = first_newline + 1
@@ -125,7 +127,6 @@ class LineReader:
         self._block_bytes = block_bytes
         self._max_line_bytes = max_line_bytes
         self._next_line = 1
-        self.bytes_read = 0
 
     @property
     def encoding(self) -> str:
@@ -138,7 +139,6 @@ class LineReader:
         first_block = True
         while True:
             chunk = self._stream.read(self._block_bytes)
-            self.bytes_read += len(chunk)
             if first_block and chunk.startswith(_BOM):
                 chunk = chunk[len(_BOM) :]
                 self._encoding = self._encoding or UTF8

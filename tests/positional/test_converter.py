@@ -289,7 +289,9 @@ def test_the_euro_sign_and_quotes_of_cp1252_are_read(lake: LocalObjectStore, enc
     assert _bronze(lake, "contracts", "CONTRATOS_20240115.TXT")[0]["descricao"] == "“Preço” €"
 
 
-def test_a_rerun_gives_byte_identical_outputs_and_the_block_size_changes_no_row(lake: LocalObjectStore) -> None:
+def test_a_rerun_gives_byte_identical_outputs_and_the_block_size_changes_no_row(
+    lake: LocalObjectStore,
+) -> None:
     kinds = ["Adesão", "PME", "Família", "Empresa", "Coletivo", ""]
     plans = ["BASIC", "PLENO", "PREMI", "SUPER"]
     lines = [
