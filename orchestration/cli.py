@@ -108,12 +108,16 @@ def demo(
     from ingestion.aurora.demo_db import DemoKeys, create_demo_database
     from ingestion.aurora.extract import demo_database_path
     from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
+    from ingestion.positional.sample_data import write_sample_day
+    from ingestion.storage import LocalObjectStore
 
     settings, day = _settings(lake), _day(date)
     lake_root = settings.lake.resolve()
     landing = lake_root / "landing"
     written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
     console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+    positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
+    console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
     database = demo_database_path(lake_root)
     tables = create_demo_database(
         database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
@@ -224,6 +228,28 @@ def extract_aurora(
     console.print(table)
     if any(manifest.status != "landed" for manifest in manifests):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    lake: LakeOption = None,
+    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 2.0,
+) -> None:
+    """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
+    schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
+    import logging
+    import os
+
+    from orchestration.schedules import SCHEDULES
+    from orchestration.serve import serve as serve_forever
+
+    settings = _settings(lake)
+    os.environ["LAKEHOUSE_LAKE"] = str(settings.lake.resolve())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for item in SCHEDULES:
+        console.print(f"schedule {item.name}: {item.cron} (America/Sao_Paulo) -> {item.job}")
+    console.print(f"watching {settings.lake.resolve() / 'landing'}; Ctrl-C to stop")
+    serve_forever(settings, poll_seconds=poll_seconds)
 
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)

@@ -26,12 +26,18 @@ class LocalLambdaContext:
 def _routes() -> list[tuple[re.Pattern[str], str, Handler]]:
     from lambdas.client_files_landed.handler import handler as client_files_landed
     from lambdas.partner_csv_landed.handler import handler as partner_csv_landed
+    from lambdas.positional_to_parquet.handler import handler as positional_to_parquet
 
     return [
         (
             re.compile(r"^landing/sftp/[^/]+/\d{4}-\d{2}-\d{2}/[^/]+$"),
             "partner-csv-landed",
             partner_csv_landed,
+        ),
+        (
+            re.compile(r"^landing/positional/\d{4}-\d{2}-\d{2}/[^/]+$"),
+            "positional-to-parquet",
+            positional_to_parquet,
         ),
         (
             re.compile(r"^landing/client_health/\d{4}-\d{2}-\d{2}/[^/]+$"),

@@ -32,8 +32,9 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("aurora-extract", "0 3 * * *", "aurora_extract", "daily Aurora extraction to bronze/aurora"),
     Schedule(
-        "positional-sla-check", "0 12 * * *", "positional_sla_check", "alert when the day's positional files are incomplete"
+        "positional-sla-check", "0 12 * * *", "positional_sla_check", "alert when the day's positional job has not succeeded"
     ),
+    Schedule("daily-run", "0 23 * * *", "run", "end-of-day dbt build (tests gate publication) and publication"),
 )
 
 

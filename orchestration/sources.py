@@ -12,6 +12,7 @@ from ingestion.catalog import BronzeTable
 from ingestion.client_health import contract as client_health
 from ingestion.ingestion_tables import MANIFESTS_TABLE
 from ingestion.partner_csv import contract as partner_csv
+from ingestion.positional.tables import positional_bronze_tables
 from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
 
@@ -49,6 +50,11 @@ SOURCES: tuple[Source, ...] = (
         name=client_health.SOURCE,
         landing_keys=client_health.landing_keys_of_day,
         bronze_tables=lambda _lake: client_health.bronze_tables(),
+    ),
+    Source(
+        name="positional",
+        landing_keys=lambda store, day: [info.key for info in store.list(f"landing/positional/{day}")],
+        bronze_tables=lambda _lake: positional_bronze_tables(),
     ),
     Source(name="aurora", landing_keys=no_landing_files, bronze_tables=aurora_bronze_tables, extract=extract_aurora),
 )
