@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingestion.settings import Settings
+from orchestration.schedules import SCHEDULES, eventbridge_schedule
 
 GLUE_VERSION = "5.0"
 LAMBDA_RUNTIME = "python3.12"
@@ -42,6 +43,20 @@ def lambda_functions(settings: Settings) -> list[LambdaFunction]:
             landing_prefix="landing/sftp/",
             environment={"LAKEHOUSE_GLUE_JOB_PARTNER_CSV": settings.glue_job_partner_csv},
         ),
+        LambdaFunction(
+            logical_id="PositionalToParquet",
+            handler="lambdas.positional_to_parquet.handler.handler",
+            landing_prefix="landing/positional/",
+            environment={"LAKEHOUSE_GLUE_JOB_POSITIONAL": settings.glue_job_positional},
+            timeout_seconds=900,
+            memory_mb=1024,
+        ),
+        LambdaFunction(
+            logical_id="ClientFilesLanded",
+            handler="lambdas.client_files_landed.handler.handler",
+            landing_prefix="landing/client_health/",
+            environment={"LAKEHOUSE_GLUE_JOB_CLIENT_HEALTH": settings.glue_job_client_health},
+        ),
     ]
 
 
@@ -52,7 +67,29 @@ def glue_jobs(settings: Settings) -> list[GlueJob]:
             name=settings.glue_job_partner_csv,
             script="glue_jobs/partner_csv_to_bronze.py",
         ),
+        GlueJob(
+            logical_id="ClientHealthToBronze",
+            name=settings.glue_job_client_health,
+            script="glue_jobs/client_health_to_bronze.py",
+        ),
+        GlueJob(
+            logical_id="AuroraExtract",
+            name=settings.glue_job_aurora,
+            script="glue_jobs/aurora_extract.py",
+            default_arguments={"--additional-python-modules": "psycopg[binary],PyMySQL"},
+        ),
+        GlueJob(
+            logical_id="PositionalDay",
+            name=settings.glue_job_positional,
+            script="glue_jobs/positional_day.py",
+            default_arguments={"--additional-python-modules": "dbt-core~=1.11.0,dbt-athena-community~=1.11.0"},
+        ),
     ]
+
+
+def scheduled_targets(settings: Settings) -> dict[str, str]:
+    """Schedule job name -> the Glue job it starts on AWS. Schedules not listed run only locally."""
+    return {"aurora_extract": settings.glue_job_aurora}
 
 
 def _artifact(name: str) -> dict[str, Any]:
@@ -214,6 +251,46 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
         }
     for job in glue_jobs(config):
         resources[job.logical_id] = _glue_job(job)
+    targets = scheduled_targets(config)
+    aws_schedules = [item for item in SCHEDULES if item.job in targets]
+    if aws_schedules:
+        resources["SchedulerRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "start-jobs",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [{"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"}],
+                        },
+                    }
+                ],
+            },
+        }
+    for item in aws_schedules:
+        declared = eventbridge_schedule(item)
+        resources["".join(part.title() for part in item.name.split("-")) + "Schedule"] = {
+            "Type": "AWS::Scheduler::Schedule",
+            "Properties": {
+                "Name": declared["Name"],
+                "Description": declared["Description"],
+                "ScheduleExpression": declared["ScheduleExpression"],
+                "ScheduleExpressionTimezone": declared["ScheduleExpressionTimezone"],
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "Target": {
+                    "Arn": "arn:aws:scheduler:::aws-sdk:glue:startJobRun",
+                    "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
+                    "Input": json.dumps({"JobName": targets[item.job]}),
+                },
+            },
+        }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "lakehouse: landing bucket, handlers, Glue jobs, Glue Data Catalog databases",

@@ -53,11 +53,24 @@
 
 {# Titles (Sr., Sra., Srta., Dr., Dra., any case) removed wherever they stand as a word, repeated and
    non-breaking spaces collapsed. Padding with spaces lets every title match with the space before it
-   without a backreference, which the two regex engines write differently. #}
+   without a backreference, which the two regex engines write differently. The regular expressions
+   run only on the few names that need them (a title has a dot; a double space or an odd blank). #}
 {% macro clean_person_name(expression) -%}
-    nullif(trim({{ regexp_replace_all(
-        regexp_replace_all("' ' || " ~ expression ~ " || ' '", '[\\s\\x{00A0}](?i:srta|sra|sr|dra|dr)\\.', ' '),
-        '[\\s\\x{00A0}]+', ' ') }}), '')
+    {%- set blank = '[\\s\\x{00A0}]' -%}
+    {%- set without_titles -%}
+        case
+            when strpos({{ expression }}, '.') > 0
+                then {{ regexp_replace_all("' ' || " ~ expression ~ " || ' '", blank ~ '(?i:srta|sra|sr|dra|dr)\\.', ' ') }}
+            else {{ expression }}
+        end
+    {%- endset -%}
+    nullif(trim(
+        case
+            when {{ regexp_matches_anywhere(without_titles, '\\s\\s|[\\t\\r\\n\\x{00A0}]') }}
+                then {{ regexp_replace_all(without_titles, blank ~ '+', ' ') }}
+            else {{ without_titles }}
+        end
+    ), '')
 {%- endmacro %}
 
 {# Fem/Masc (and F/M, Feminino/Masculino, any case) -> F/M; anything else -> null. #}

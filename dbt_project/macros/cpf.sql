@@ -6,24 +6,27 @@
     replace(replace(replace({{ expression }}, '.', ''), '-', ''), '/', '')
 {%- endmacro %}
 
-{% macro _cpf_digit(digits, position) -%}
-    cast(substr({{ digits }}, {{ position }}, 1) as integer)
+{# Digits by integer arithmetic on the 11-digit number: far cheaper than 11 substrings cast one by one. #}
+{% macro _cpf_digit(number, position) -%}
+    ({{ integer_divide(number, 10 ** (11 - position)) }} % 10)
 {%- endmacro %}
 
-{% macro _cpf_check_digit(digits, length) -%}
-    (({% for position in range(1, length + 1) %}{{ _cpf_digit(digits, position) }} * {{ length + 2 - position }}{% if not loop.last %} + {% endif %}{% endfor %}) * 10 % 11 % 10)
+{% macro _cpf_check_digit(number, length) -%}
+    (({% for position in range(1, length + 1) %}{{ _cpf_digit(number, position) }} * {{ length + 2 - position }}{% if not loop.last %} + {% endif %}{% endfor %}) * 10 % 11 % 10)
 {%- endmacro %}
 
 {# ``original``: the CPF as delivered (trimmed); ``digits``: cpf_clean(original), usually a column
-   computed once. Null when the CPF is valid, else the reason code. #}
+   computed once. Null when the CPF is valid, else the reason code. The branches run in order, so the
+   number is only computed for 11 ASCII digits. #}
 {% macro cpf_rejection_reason(original, digits) -%}
+    {%- set number = 'cast(' ~ digits ~ ' as bigint)' -%}
     case
         when {{ original }} is null or trim({{ original }}) = '' then 'cpf:missing'
         when not {{ regexp_full_match(digits, '[0-9]*') }} then 'cpf:invalid_characters'
         when length({{ digits }}) != 11 then 'cpf:wrong_length'
-        when replace({{ digits }}, substr({{ digits }}, 1, 1), '') = '' then 'cpf:repeated_digits'
-        when {{ _cpf_check_digit(digits, 9) }} != {{ _cpf_digit(digits, 10) }}
-            or {{ _cpf_check_digit(digits, 10) }} != {{ _cpf_digit(digits, 11) }} then 'cpf:wrong_check_digits'
+        when {{ number }} % 11111111111 = 0 then 'cpf:repeated_digits'
+        when {{ _cpf_check_digit(number, 9) }} != {{ _cpf_digit(number, 10) }}
+            or {{ _cpf_check_digit(number, 10) }} != {{ _cpf_digit(number, 11) }} then 'cpf:wrong_check_digits'
     end
 {%- endmacro %}
 

@@ -10,14 +10,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
-import yaml
 
 from ingestion.catalog import BronzeTable, duckdb_type
 from ingestion.positional.converter import bronze_table_prefix
-from ingestion.positional.layout import PARTITION_COLUMN, Layout, default_layouts
+from ingestion.positional.layout import (
+    PARTITION_COLUMN,
+    SOURCE_FILE_COLUMN,
+    SOURCE_LINE_COLUMN,
+    Layout,
+    default_layouts,
+)
 
 CONTRACTS = "contracts"
 PLAN_CATALOG = "plan_catalog"
+LINEAGE_DESCRIPTIONS = {
+    SOURCE_FILE_COLUMN: "Landing key of the file the row came from.",
+    SOURCE_LINE_COLUMN: "1-based line number of the record in that file.",
+    PARTITION_COLUMN: "Day the file was delivered (YYYY-MM-DD), the Hive partition.",
+}
 
 
 def positional_bronze_tables(layouts: Mapping[str, Layout] | None = None) -> list[BronzeTable]:
@@ -46,28 +56,22 @@ def dbt_source_tables(layouts: Mapping[str, Layout] | None = None) -> list[dict[
         columns = []
         for column in [*table.schema, pa.field(PARTITION_COLUMN, pa.string(), nullable=False)]:
             entry: dict[str, Any] = {"name": column.name, "data_type": sql_type(column.type)}
-            description = (column.metadata or {}).get(b"description")
+            declared = (column.metadata or {}).get(b"description", b"").decode()
+            description = declared or LINEAGE_DESCRIPTIONS.get(column.name)
             if description:
-                entry["description"] = description.decode()
+                entry["description"] = description
             if not column.nullable:
                 entry["data_tests"] = ["not_null"]
             columns.append(entry)
-        table_entry: dict[str, Any] = {"name": table.name, "description": layout.description or layout.name}
-        table_entry["columns"] = columns
-        entries.append(table_entry)
+        entries.append(
+            {
+                "name": table.name,
+                "description": layout.description or layout.name,
+                "meta": {"file_pattern": layout.file_pattern, "key": list(layout.key)},
+                "columns": columns,
+            }
+        )
     return entries
-
-
-def render_dbt_sources(
-    source_name: str = "bronze_positional", layouts: Mapping[str, Layout] | None = None
-) -> str:
-    """A complete dbt sources YAML for the positional bronze tables (generated, never edited by hand)."""
-    document = {
-        "version": 2,
-        "sources": [{"name": source_name, "schema": "bronze", "tables": dbt_source_tables(layouts)}],
-    }
-    header = "# Generated from ingestion/layouts/*.yml by ingestion.positional.tables.render_dbt_sources.\n"
-    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
 
 
 def contract_plans_schema(layouts: Mapping[str, Layout] | None = None) -> pa.Schema:

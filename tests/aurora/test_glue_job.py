@@ -48,7 +48,8 @@ def test_main_exits_non_zero_when_a_table_fails(tmp_path: Path, monkeypatch: pyt
 def test_on_s3_the_day_is_uploaded_and_registered_in_glue(aws_environment: str, tmp_path: Path) -> None:
     s3, glue = boto3.client("s3"), boto3.client("glue")
     s3.create_bucket(Bucket="lake-aurora")
-    glue.create_database(DatabaseInput={"Name": "bronze"})
+    if "bronze" not in {database["Name"] for database in glue.get_databases()["DatabaseList"]}:
+        glue.create_database(DatabaseInput={"Name": "bronze"})  # the moto server is shared by the session
     database = tmp_path / "aurora.sqlite"
     create_demo_database(database, DAY, rows=30, seed=2)
     options = {"lake_uri": "s3://lake-aurora", "day": DAY, "url": f"sqlite:///{database}"}

@@ -49,3 +49,12 @@ def test_cli_prints_the_template_with_the_configured_job_names(monkeypatch) -> N
     names = {resource["Properties"].get("Name") for resource in document["Resources"].values() if resource["Type"] == "AWS::Glue::Job"}
     assert "prod-partner-csv" in names
     assert re.search(r"python3\.\d+", json.dumps(document))
+
+
+def test_aurora_schedule_is_declared_from_the_shared_definition() -> None:
+    document = json.loads(template_json())
+    schedules = [r["Properties"] for r in document["Resources"].values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    aurora = next(item for item in schedules if item["Name"] == "aurora-extract")
+    assert aurora["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert aurora["ScheduleExpressionTimezone"] == "America/Sao_Paulo"
+    assert json.loads(aurora["Target"]["Input"]) == {"JobName": Settings().glue_job_aurora}

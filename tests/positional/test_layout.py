@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from ingestion.positional.dbt_yaml import render_sources
 from ingestion.positional.layout import (
     LayoutError,
     UnknownLayoutError,
@@ -20,7 +21,6 @@ from ingestion.positional.tables import (
     contract_plans_schema,
     dbt_source_tables,
     positional_bronze_tables,
-    render_dbt_sources,
 )
 
 
@@ -204,7 +204,7 @@ def test_bronze_tables_dbt_sources_and_gold_contract_derive_from_the_layouts() -
     ]
     assert columns["valor_mensal"]["data_type"] == "decimal(10,2)"
     assert columns["id_plano"]["data_tests"] == ["not_null"]
-    rendered = yaml.safe_load(render_dbt_sources())
+    rendered = yaml.safe_load(render_sources())
     assert rendered["sources"][0]["schema"] == "bronze"
     assert len(rendered["sources"][0]["tables"]) == 7
 

@@ -1,6 +1,9 @@
+{{ config(materialized="view") }}
+
 -- Every staged client record from the three formats, with its state resolved to a UF and the first
 -- quality problem found (null when the record is good). Records with a problem are quarantined
--- (int_client_health__quarantined) and never reach gold.
+-- (int_client_health__quarantined) and never reach gold. A view, like the staging models: the two
+-- models that read it (the quarantine and the latest record per CPF) are the silver tables.
 with
 
 parquet as (

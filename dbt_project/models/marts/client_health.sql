@@ -24,7 +24,6 @@ defaulted as (
 
     select
         pseudonym_hex,
-        cpf,
         coalesce(nome_completo, 'N/A') as nome_completo,
         coalesce(data_nascimento, date '1970-01-01') as data_nascimento,
         coalesce(sexo, 'N/A') as sexo,
@@ -43,7 +42,7 @@ final as (
 
     select
         cast({{ uuid_from_hex('pseudonym_hex') }} as varchar) as id,
-        cast({{ mask('cpf') }} as varchar) as cpf,
+        cast({{ masked_cpf() }} as varchar) as cpf,
         cast({{ remove_accents('nome_completo') }} as varchar) as nome_completo,
         cast(data_nascimento as date) as data_nascimento,
         cast(sexo as varchar) as sexo,

@@ -1,0 +1,129 @@
+"""The positional day job: started once by the day gate when the seven files of a day are converted.
+
+It registers the bronze tables, builds ``gold.contract_plans`` and what it depends on with dbt (the tests
+gate publication), publishes the audited table to ``gold/contract_plans`` and, when an OpenSearch URL is
+configured, indexes its rows (the contract number is the document id, so a rerun overwrites the same
+documents). Whatever happens, it ends by writing the job record ``reports/jobs/positional/<day>.json``
+that the SLA check reads. Runs against the embedded lake (DuckDB catalog).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.catalog import register_bronze_tables
+from ingestion.positional.converter import SOURCE
+from ingestion.positional.dbt_yaml import GOLD_MODEL
+from ingestion.positional.tables import contract_plans_key
+from ingestion.settings import Settings
+from ingestion.storage import LocalObjectStore
+from orchestration.dbt_runner import run_dbt
+from orchestration.gold_publication import PUBLISHED_SCHEMA, publish_gold
+from orchestration.job_record import FAILED, SUCCEEDED, write_job_record
+from orchestration.sla import JOB
+from orchestration.sources import all_bronze_tables
+
+logger = logging.getLogger(__name__)
+
+DBT_SELECTOR = f"+{GOLD_MODEL}"
+Clock = Callable[[], dt.datetime]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(tz=dt.UTC)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def catalog_file(lake_root: Path) -> Path:
+    return lake_root / "catalog.duckdb"
+
+
+def read_gold_contract_plans(catalog: Path) -> pa.Table:
+    """``gold.contract_plans`` as an Arrow table, in key order (the publication order is reproducible)."""
+    order = ", ".join(f'"{name}"' for name in contract_plans_key())
+    with duckdb.connect(str(catalog), read_only=True) as connection:
+        query = f"SELECT * FROM {PUBLISHED_SCHEMA}.{GOLD_MODEL} ORDER BY {order}"
+        return connection.execute(query).fetch_arrow_table()
+
+
+def publish_contract_plans_to_opensearch(settings: Settings, catalog: Path) -> dict[str, Any]:
+    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL."""
+    if not settings.opensearch_url:
+        return {"status": "not_configured"}
+    from serving.opensearch import OpenSearchPublisher, contract_plans_index
+
+    result = OpenSearchPublisher.from_settings(settings).publish_table(
+        contract_plans_index(), read_gold_contract_plans(catalog)
+    )
+    return {
+        "status": "published",
+        "index": result.index,
+        "documents": result.documents,
+        "results": dict(sorted(result.results.items())),
+        "requests": result.requests,
+        "retries": result.retries,
+    }
+
+
+def _failure(exc: Exception) -> str:
+    # Publisher and dbt messages are built to carry no secret; only the first line is kept.
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) -> dict[str, Any]:
+    """Builds and publishes the day's ``gold.contract_plans``; returns the job record it wrote."""
+    started_at = clock()
+    lake_root = settings.lake.resolve()
+    for layer in ("silver", "gold", "reports"):
+        (lake_root / layer).mkdir(parents=True, exist_ok=True)
+    catalog = catalog_file(lake_root)
+    errors: list[str] = []
+    dbt_report: dict[str, Any] | None = None
+    gold: list[dict[str, Any]] | str = "not published: dbt build failed (previous gold left unchanged)"
+    opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
+    try:
+        register_bronze_tables(catalog, lake_root, all_bronze_tables(lake_root))
+        dbt = run_dbt(["build", "--select", DBT_SELECTOR], lake_root)
+        dbt_report = dbt.as_report()
+        errors += dbt.failures
+        if dbt.success:
+            gold = [
+                {"table": f"{PUBLISHED_SCHEMA}.{table.name}", "rows": table.rows, "version": table.version}
+                for table in publish_gold(catalog, lake_root, {GOLD_MODEL: []})
+            ]
+            try:
+                opensearch = publish_contract_plans_to_opensearch(settings, catalog)
+            except Exception as exc:  # reported in the record; the gold table stays published
+                opensearch = {"status": "failed", "error": _failure(exc)}
+                errors.append(f"opensearch: {opensearch['error']}")
+    except Exception as exc:  # the record must be written whatever failed, or the SLA check sees nothing
+        errors.append(_failure(exc))
+    status = SUCCEEDED if not errors else FAILED
+    record = {
+        "job": JOB,
+        "source": SOURCE,
+        "day": day,
+        "status": status,
+        "started_at": _timestamp(started_at),
+        "finished_at": _timestamp(clock()),
+        "dbt_select": DBT_SELECTOR,
+        "dbt": dbt_report,
+        "gold": gold,
+        "opensearch": opensearch,
+        "errors": errors,
+    }
+    written = write_job_record(LocalObjectStore(lake_root), SOURCE, day, record)
+    log = logger.info if status == SUCCEEDED else logger.error
+    log("positional day %s %s: gold %s, opensearch %s", day, status, gold, opensearch["status"])
+    return written
