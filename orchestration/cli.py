@@ -230,6 +230,25 @@ def extract_aurora(
         raise typer.Exit(1)
 
 
+@app.command("sla-check")
+def sla_check(
+    lake: LakeOption = None,
+    date: DateOption = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
+) -> None:
+    """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
+    from orchestration.sla import parse_deadline, run_sla_check, sla_exit_code
+
+    settings, day = _settings(lake), _day(date)
+    try:
+        limit = parse_deadline(deadline) if deadline else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
+    result = run_sla_check(settings, day, limit)
+    console.print_json(json.dumps(result.as_dict(), default=str))
+    raise typer.Exit(sla_exit_code(result))
+
+
 @app.command()
 def serve(
     lake: LakeOption = None,
@@ -254,6 +273,24 @@ def serve(
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
+
+
+@publish_app.command("opensearch")
+def publish_opensearch(lake: LakeOption = None) -> None:
+    """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
+    from orchestration.pipeline import catalog_path
+    from orchestration.positional_day import publish_contract_plans_to_opensearch
+
+    settings = _settings(lake)
+    try:
+        result = publish_contract_plans_to_opensearch(settings, catalog_path(settings.lake.resolve()))
+    except Exception as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    if result["status"] == "not_configured":
+        console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
+        raise typer.Exit(2)
+    console.print(f"indexed {result['documents']:,} documents into {result['index']}")
 
 
 @publish_app.command("mysql")

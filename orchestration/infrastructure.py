@@ -19,7 +19,7 @@ CATALOG_DATABASES = ("bronze", "silver", "gold_build", "gold")
 class LambdaFunction:
     logical_id: str
     handler: str  # module.function inside the deployment package
-    landing_prefix: str  # S3 ObjectCreated notifications under this prefix invoke it
+    landing_prefix: str | None  # S3 ObjectCreated notifications under this prefix invoke it (None: scheduled)
     environment: dict[str, str] = field(default_factory=dict)
     timeout_seconds: int = 60
     memory_mb: int = 512
@@ -57,6 +57,9 @@ def lambda_functions(settings: Settings) -> list[LambdaFunction]:
             landing_prefix="landing/client_health/",
             environment={"LAKEHOUSE_GLUE_JOB_CLIENT_HEALTH": settings.glue_job_client_health},
         ),
+        LambdaFunction(
+            logical_id="SlaCheck", handler="lambdas.sla_check.handler.handler", landing_prefix=None
+        ),
     ]
 
 
@@ -82,14 +85,26 @@ def glue_jobs(settings: Settings) -> list[GlueJob]:
             logical_id="PositionalDay",
             name=settings.glue_job_positional,
             script="glue_jobs/positional_day.py",
-            default_arguments={"--additional-python-modules": "dbt-core~=1.11.0,dbt-athena-community~=1.11.0"},
+            default_arguments={
+                "--additional-python-modules": "dbt-core~=1.11.0,dbt-athena-community~=1.11.0"
+            },
         ),
     ]
 
 
-def scheduled_targets(settings: Settings) -> dict[str, str]:
-    """Schedule job name -> the Glue job it starts on AWS. Schedules not listed run only locally."""
-    return {"aurora_extract": settings.glue_job_aurora}
+def scheduled_targets(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Schedule job name -> its EventBridge Scheduler target on AWS. Schedules not listed run only locally
+    (the end-of-day dbt build on Athena is left to the team's orchestrator)."""
+    return {
+        "aurora_extract": {
+            "Arn": "arn:aws:scheduler:::aws-sdk:glue:startJobRun",
+            "Input": json.dumps({"JobName": settings.glue_job_aurora}),
+        },
+        "positional_sla_check": {
+            "Arn": {"Fn::GetAtt": ["SlaCheck", "Arn"]},
+            "Input": json.dumps({"time": "<aws.scheduler.scheduled-time>"}),
+        },
+    }
 
 
 def _artifact(name: str) -> dict[str, Any]:
@@ -141,10 +156,11 @@ def _lambda(function: LambdaFunction, settings: Settings) -> dict[str, Any]:
 
 def template(settings: Settings | None = None) -> dict[str, Any]:
     config = settings or Settings()
+    landing_functions = [function for function in lambda_functions(config) if function.landing_prefix]
     resources: dict[str, Any] = {
         "LakeBucket": {
             "Type": "AWS::S3::Bucket",
-            "DependsOn": [f"{function.logical_id}InvokePermission" for function in lambda_functions(config)],
+            "DependsOn": [f"{function.logical_id}InvokePermission" for function in landing_functions],
             "Properties": {
                 "BucketName": {"Ref": "LakeBucketName"},
                 "VersioningConfiguration": {"Status": "Enabled"},
@@ -155,16 +171,20 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                     "RestrictPublicBuckets": True,
                 },
                 "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}
+                    ]
                 },
                 "NotificationConfiguration": {
                     "LambdaConfigurations": [
                         {
                             "Event": "s3:ObjectCreated:*",
                             "Function": {"Fn::GetAtt": [function.logical_id, "Arn"]},
-                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": function.landing_prefix}]}},
+                            "Filter": {
+                                "S3Key": {"Rules": [{"Name": "prefix", "Value": function.landing_prefix}]}
+                            },
                         }
-                        for function in lambda_functions(config)
+                        for function in landing_functions
                     ]
                 },
             },
@@ -175,7 +195,11 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 },
                 "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
@@ -187,7 +211,12 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                             "Statement": [
                                 {
                                     "Effect": "Allow",
-                                    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+                                    "Action": [
+                                        "s3:GetObject",
+                                        "s3:PutObject",
+                                        "s3:ListBucket",
+                                        "s3:DeleteObject",
+                                    ],
                                     "Resource": [
                                         {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
                                         {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
@@ -206,7 +235,11 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "glue.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 },
                 "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"],
@@ -218,7 +251,12 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                             "Statement": [
                                 {
                                     "Effect": "Allow",
-                                    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+                                    "Action": [
+                                        "s3:GetObject",
+                                        "s3:PutObject",
+                                        "s3:ListBucket",
+                                        "s3:DeleteObject",
+                                    ],
                                     "Resource": [
                                         {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
                                         {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
@@ -239,6 +277,7 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
         }
     for function in lambda_functions(config):
         resources[function.logical_id] = _lambda(function, config)
+    for function in landing_functions:
         resources[f"{function.logical_id}InvokePermission"] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {
@@ -260,7 +299,11 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "scheduler.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 },
                 "Policies": [
@@ -268,7 +311,14 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                         "PolicyName": "start-jobs",
                         "PolicyDocument": {
                             "Version": "2012-10-17",
-                            "Statement": [{"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"}],
+                            "Statement": [
+                                {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"},
+                                {
+                                    "Effect": "Allow",
+                                    "Action": ["lambda:InvokeFunction"],
+                                    "Resource": {"Fn::GetAtt": ["SlaCheck", "Arn"]},
+                                },
+                            ],
                         },
                     }
                 ],
@@ -284,11 +334,7 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                 "ScheduleExpression": declared["ScheduleExpression"],
                 "ScheduleExpressionTimezone": declared["ScheduleExpressionTimezone"],
                 "FlexibleTimeWindow": {"Mode": "OFF"},
-                "Target": {
-                    "Arn": "arn:aws:scheduler:::aws-sdk:glue:startJobRun",
-                    "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
-                    "Input": json.dumps({"JobName": targets[item.job]}),
-                },
+                "Target": {**targets[item.job], "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]}},
             },
         }
     return {
@@ -296,7 +342,10 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
         "Description": "lakehouse: landing bucket, handlers, Glue jobs, Glue Data Catalog databases",
         "Parameters": {
             "LakeBucketName": {"Type": "String", "Description": "The lake bucket (LAKEHOUSE_BUCKET)"},
-            "ArtifactBucket": {"Type": "String", "Description": "Bucket holding artifacts/ (wheel, scripts, lambda.zip)"},
+            "ArtifactBucket": {
+                "Type": "String",
+                "Description": "Bucket holding artifacts/ (wheel, scripts, lambda.zip)",
+            },
         },
         "Resources": resources,
     }

@@ -38,27 +38,33 @@ def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], s
     return errors
 
 
-def publish_downstream(
-    settings: Settings, catalog: Path, step: Step, timings: dict[str, float]
-) -> dict[str, Any]:
-    """Gold-fed publications, each only when configured; one failing never hides the others."""
+def _mysql(settings: Settings, catalog: Path) -> dict[str, Any]:
     from serving.mysql import publish_employees
 
+    outcome = publish_employees(settings, catalog)
+    return {"status": "not_configured"} if outcome is None else {"status": "published", **outcome.as_dict()}
+
+
+def _opensearch(settings: Settings, catalog: Path) -> dict[str, Any]:
+    from orchestration.positional_day import publish_contract_plans_to_opensearch
+
+    return publish_contract_plans_to_opensearch(settings, catalog)
+
+
+PUBLISHERS: dict[str, Callable[[Settings, Path], dict[str, Any]]] = {"mysql": _mysql, "opensearch": _opensearch}
+
+
+def publish_downstream(settings: Settings, catalog: Path, step: Step, timings: dict[str, float]) -> dict[str, Any]:
+    """Gold-fed publications, each only when configured; one failing never hides the others."""
     results: dict[str, Any] = {}
-    publishers: dict[str, Callable[[], Any]] = {"mysql": lambda: publish_employees(settings, catalog)}
-    for name, publish in publishers.items():
+    for name, publish in PUBLISHERS.items():
         step(f"publishing to {name}")
         began = time.monotonic()
         try:
-            outcome = publish()
-        except Exception as exc:  # the message is built to carry no secret
-            results[name] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-        else:
-            results[name] = (
-                {"status": "not_configured"}
-                if outcome is None
-                else {"status": "published", **outcome.as_dict()}
-            )
+            results[name] = publish(settings, catalog)
+        except Exception as exc:  # publisher messages are built to carry no secret
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            results[name] = {"status": "failed", "error": f"{type(exc).__name__}: {first_line}"}
         timings[f"publish_{name}"] = round(time.monotonic() - began, 3)
     return results
 

@@ -90,7 +90,7 @@ def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) ->
     catalog = catalog_file(lake_root)
     errors: list[str] = []
     dbt_report: dict[str, Any] | None = None
-    gold: list[dict[str, Any]] | str = "not published: dbt build failed (previous gold left unchanged)"
+    gold: list[dict[str, Any]] | str = "not published (previous gold left unchanged)"
     opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
     try:
         register_bronze_tables(catalog, lake_root, all_bronze_tables(lake_root))

@@ -29,6 +29,7 @@ from typing import Any
 from ingestion import lake
 from ingestion.calendar import SAO_PAULO
 from ingestion.positional.converter import SOURCE
+from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore, ObjectStore
 from orchestration.job_record import SUCCEEDED, read_job_record
 from orchestration.schedules import schedule
@@ -162,3 +163,13 @@ def check_sla(
     report = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
     store.write_bytes(sla_report_key(day), report.encode())
     return result
+
+
+def run_sla_check(
+    settings: Settings, day: str, deadline: dt.time | None = None, now: dt.datetime | None = None
+) -> SlaResult:
+    """The check as the schedule and ``lakehouse sla-check`` run it: on the settings' lake, by default at
+    the schedule's deadline and the current time."""
+    return check_sla(
+        settings.lake.resolve(), day, deadline or default_deadline(), now or dt.datetime.now(tz=dt.UTC)
+    )

@@ -15,11 +15,16 @@
     (({% for position in range(1, length + 1) %}{{ _cpf_digit(number, position) }} * {{ length + 2 - position }}{% if not loop.last %} + {% endif %}{% endfor %}) * 10 % 11 % 10)
 {%- endmacro %}
 
-{# ``original``: the CPF as delivered (trimmed); ``digits``: cpf_clean(original), usually a column
-   computed once. Null when the CPF is valid, else the reason code. The branches run in order, so the
-   number is only computed for 11 ASCII digits. #}
-{% macro cpf_rejection_reason(original, digits) -%}
-    {%- set number = 'cast(' ~ digits ~ ' as bigint)' -%}
+{# The CPF as a number when it is 11 ASCII digits, else null; computed once per row (a column), the
+   check digits below are integer arithmetic on it. #}
+{% macro cpf_number(digits) -%}
+    case when {{ regexp_full_match(digits, '[0-9]{11}') }} then cast({{ digits }} as bigint) end
+{%- endmacro %}
+
+{# ``original``: the CPF as delivered (trimmed); ``digits``: cpf_clean(original); ``number``:
+   cpf_number(digits). Pass columns: each is used several times. Null when the CPF is valid, else the
+   reason code. #}
+{% macro cpf_rejection_reason(original, digits, number) -%}
     case
         when {{ original }} is null or trim({{ original }}) = '' then 'cpf:missing'
         when not {{ regexp_full_match(digits, '[0-9]*') }} then 'cpf:invalid_characters'
@@ -31,5 +36,6 @@
 {%- endmacro %}
 
 {% macro is_valid_cpf(original) -%}
-    ({{ cpf_rejection_reason(original, cpf_clean(original)) }} is null)
+    {%- set digits = cpf_clean(original) -%}
+    ({{ cpf_rejection_reason(original, digits, cpf_number(digits)) }} is null)
 {%- endmacro %}

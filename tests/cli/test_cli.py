@@ -72,3 +72,11 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["query", "--lake", str(tmp_path / "nothing"), "select 1"])
     assert missing.exit_code == 2
     assert "no catalog" in missing.output
+
+
+def test_sla_check_exits_non_zero_with_an_alert_when_the_day_job_never_ran(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sla-check", "--lake", str(tmp_path), "--date", "2025-01-02", "--deadline", "12:00"])
+    assert result.exit_code == 1, result.output
+    assert '"missed"' in result.output
+    report = json.loads((tmp_path / "reports" / "sla-2025-01-02.json").read_text())
+    assert report["status"] == "missed"

@@ -80,7 +80,8 @@ def test_rejection_reasons_name_the_problem() -> None:
         "  ": "cpf:missing",
     }
     rows = pa.table({"v": list(cases)})  # noqa: F841
-    query = f"SELECT v, {sql(dbt.cpf_rejection_reason('v', dbt.cpf_clean('v')))} FROM rows"
+    digits = dbt.cpf_clean("v")
+    query = f"SELECT v, {sql(dbt.cpf_rejection_reason('v', digits, dbt.cpf_number(digits)))} FROM rows"
     assert dict(duckdb.connect().execute(query).fetchall()) == cases
 
 

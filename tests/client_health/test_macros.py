@@ -139,7 +139,8 @@ def test_athena_variants_are_valid_athena_sql() -> None:
         ATHENA.timestamp_from_epoch_millis("t"),
         ATHENA.pseudonym_hmac_hex("cpf"),
         ATHENA.uuid_from_hex("h"),
-        ATHENA.cpf_rejection_reason("cpf_original", "cpf"),
+        ATHENA.cpf_rejection_reason("cpf_original", "cpf", "cpf_number"),
+        ATHENA.cpf_number("cpf"),
     ]
     for expression in expressions:
         sqlglot.parse_one(f"SELECT {sql(expression)} FROM t", read="athena")

@@ -36,6 +36,8 @@ def test_notification_prefixes_match_the_local_dispatcher_routes() -> None:
 
     patterns = [pattern for pattern, _name, _handler in _routes()]
     for function in lambda_functions(Settings()):
+        if function.landing_prefix is None:
+            continue
         sample = function.landing_prefix + "x/2025-01-01/file.csv"
         matching = [p for p in patterns if p.match(sample) or p.match(function.landing_prefix + "2025-01-01/file.csv")]
         assert matching, function.landing_prefix
@@ -58,3 +60,5 @@ def test_aurora_schedule_is_declared_from_the_shared_definition() -> None:
     assert aurora["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert aurora["ScheduleExpressionTimezone"] == "America/Sao_Paulo"
     assert json.loads(aurora["Target"]["Input"]) == {"JobName": Settings().glue_job_aurora}
+    sla = next(item for item in schedules if item["Name"] == "positional-sla-check")
+    assert (sla["ScheduleExpression"], sla["Target"]["Arn"]) == ("cron(0 12 * * ? *)", {"Fn::GetAtt": ["SlaCheck", "Arn"]})

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from glue_jobs import positional_day as glue_positional_day
 from ingestion.jobs import LocalJobLauncher
 from ingestion.positional.sample_data import write_sample_day
 from ingestion.settings import Settings
@@ -220,3 +221,27 @@ def test_the_job_record_answers_the_sla(positional_day: PositionalDay) -> None:
     assert (met.status, met.succeeded_at) == (MET, "2024-01-15T13:00:01+00:00")
     assert check_sla(store, DAY, finished_local, noon, emit=lambda _line: None).status == MET
     assert check_sla(store, DAY, dt.time(9, 59), noon, emit=lambda _line: None).status == MISSED
+
+
+def test_a_job_that_cannot_run_still_leaves_a_failed_record(tmp_path: Path) -> None:
+    root = tmp_path / "lake"
+    (root / "catalog.duckdb").mkdir(parents=True)  # the catalog cannot be opened: nothing is built
+
+    with pytest.raises(SystemExit) as exited:
+        glue_positional_day.main(["positional_day.py", "--day", DAY, "--lake_uri", str(root)])
+
+    assert exited.value.code == 1
+    record = read_job_record(LocalObjectStore(root), "positional", DAY)
+    assert record is not None
+    assert (record["status"], record["dbt"], record["first_succeeded_at"]) == ("failed", None, None)
+    assert record["gold"].startswith("not published")
+    assert record["opensearch"]["status"] == "skipped"
+    assert record["errors"] and "catalog.duckdb" in record["errors"][0]
+    assert not (root / "gold" / INDEX).exists()
+    late = dt.datetime(2024, 1, 15, 15, 1, tzinfo=dt.UTC)
+    assert check_sla(root, DAY, dt.time(12), late, emit=lambda _line: None).status == MISSED
+
+
+def test_the_glue_entry_point_refuses_an_s3_lake() -> None:
+    with pytest.raises(ValueError, match="pass the lake folder"):
+        glue_positional_day.run_job({"day": DAY, "lake_uri": "s3://bucket"})

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore, S3ObjectStore
 from lambdas.sla_check.handler import handler
 from orchestration.job_record import write_job_record
@@ -23,6 +24,7 @@ from orchestration.sla import (
     check_sla,
     default_deadline,
     parse_deadline,
+    run_sla_check,
     sla_exit_code,
 )
 
@@ -215,3 +217,12 @@ def test_the_scheduled_lambda_reads_the_record_from_s3(
     assert (summary["status"], summary["succeeded_at"]) == (MET, "2024-01-15T13:00:00+00:00")
     report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/sla-{DAY}.json")["Body"].read())
     assert report["status"] == MET
+
+
+def test_the_scheduled_local_job_checks_the_settings_lake(tmp_path: Path) -> None:
+    _record(LocalObjectStore(tmp_path), "succeeded", "2024-01-15T14:00:00+00:00")
+
+    result = run_sla_check(Settings(lake=tmp_path), DAY, now=AFTER_NOON)
+
+    assert (result.status, result.deadline.time()) == (MET, NOON)
+    assert (tmp_path / f"reports/sla-{DAY}.json").is_file()

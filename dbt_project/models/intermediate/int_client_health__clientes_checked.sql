@@ -53,6 +53,7 @@ located as (
 
     select
         unioned.*,
+        {{ cpf_number('unioned.cpf') }} as cpf_number,
         state_keys.uf as estado
     from unioned
     left join state_keys
@@ -65,7 +66,7 @@ checked as (
     select
         *,
         coalesce(
-            {{ cpf_rejection_reason('cpf_original', 'cpf') }},
+            {{ cpf_rejection_reason('cpf_original', 'cpf', 'cpf_number') }},
             case when nome_completo is null then 'nome_completo:missing' end,
             case
                 when data_cadastro_original is null then 'data_cadastro:missing'
