@@ -40,7 +40,9 @@ def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
     dialect = DIALECTS[options["dialect"]]
 
     files = spark.read.format("binaryFile").load(store.uri(source_key))
-    parsed = parse_rows(split_lines(files, options["encoding"]), dialect).persist()
+    # One file arrives as one binary row: spread its lines over the cores before the per-line work.
+    lines = split_lines(files, options["encoding"]).repartition(spark.sparkContext.defaultParallelism)
+    parsed = parse_rows(lines, dialect).persist()
     try:
         counts = {
             row["code"]: int(row["count"])
