@@ -36,7 +36,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy ingestion serving orchestration lambdas glue_jobs
-	$(BIN)/sqlfluff lint dbt_project/models --dialect athena --templater raw
+	$(BIN)/sqlfluff lint dbt_project/models --ignore templating
 
 bench: setup check-java
 	$(BIN)/python -m bench.run_all
