@@ -1,12 +1,12 @@
 """Client files through staging to gold: our dbt models on the local target (DuckDB) against the seed
 system's Spark job (Python UDFs for accents and states) on local Spark, on the same rows, one run each.
 
-Ours starts from bronze (the three formats as the Glue job lands them, written here directly) and
-runs ``dbt run --select +client_health int_client_health__quarantined`` (staging, intermediate,
-quarantine, gold_build) in its own process, parse included; its audit (``dbt test`` on the same
-models) is timed separately. The seed job reads
-the three delivered files and writes gold Parquet partitioned by convenio; its Spark session is
-started before the clock starts. Default 5,000,000 rows (``--quick``: 200,000).
+Ours starts from bronze (the three formats as the Glue job lands them, written here directly). The
+headline is ``dbt run --select +client_health`` (staging, intermediate, gold_build) in its own
+process, parse included; the quality quarantine model and the audit (``dbt test`` on all of them)
+are timed after it and reported cumulatively. The seed job reads the three delivered files and
+writes gold Parquet partitioned by convenio; its Spark session is started before the clock starts.
+Default 5,000,000 rows (``--quick``: 200,000).
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ from orchestration.dbt_runner import run_dbt
 from orchestration.sources import all_bronze_tables
 
 DAY = "2025-03-10"
-# Gold and everything it needs, plus the quality quarantine our run also writes.
-SELECT = ("+client_health", "int_client_health__quarantined")
 
 
 def write_bronze(lake: Path, tables: dict[str, pa.Table]) -> None:
@@ -197,14 +195,17 @@ def main() -> None:
 
         if not run_dbt(["seed", "--select", "brazilian_states"], lake).success:
             raise SystemExit("dbt seed failed")
-        began = time.monotonic()
-        run = run_dbt(["run", "--select", *SELECT], lake)
-        ours = time.monotonic() - began
-        if not run.success:
-            raise SystemExit(f"dbt run failed: {run.failures}")
-        began = time.monotonic()
-        audit = run_dbt(["test", "--select", *SELECT], lake)
-        audit_seconds = time.monotonic() - began
+        ours: dict[str, float] = {}
+        for step, command in (
+            ("gold", ["run", "--select", "+client_health"]),
+            ("quarantine", ["run", "--select", "int_client_health__quarantined"]),
+            ("audit", ["test", "--select", "+client_health", "int_client_health__quarantined"]),
+        ):
+            began = time.monotonic()
+            outcome = run_dbt(command, lake)
+            ours[step] = time.monotonic() - began
+            if not outcome.success:
+                raise SystemExit(f"dbt {' '.join(command)} failed: {outcome.failures}")
         with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
             ours_rows = int(connection.execute("SELECT count(*) FROM gold_build.client_health").fetchone()[0])  # type: ignore[index]
 
@@ -219,32 +220,35 @@ def main() -> None:
         )
         seed = time.monotonic() - began
 
+    everything = sum(ours.values())
     result = {
         "rows": rows,
-        "ours_dbt_run_seconds": round(ours, 2),
-        "ours_dbt_test_seconds": round(audit_seconds, 2),
-        "ours_tests_passed": audit.success,
+        "ours_staging_to_gold_seconds": round(ours["gold"], 2),
+        "ours_quality_quarantine_seconds": round(ours["quarantine"], 2),
+        "ours_dbt_test_seconds": round(ours["audit"], 2),
         "ours_gold_rows": ours_rows,
         "seed_spark_job_seconds": round(seed, 2),
         "seed_spark_startup_seconds": round(startup, 2),
         "seed_gold_rows": seed_rows,
-        "ratio_run": round(seed / ours, 2),
-        "ratio_run_and_test": round(seed / (ours + audit_seconds), 2),
+        "ratio_staging_to_gold": round(seed / ours["gold"], 2),
+        "ratio_with_quarantine_and_tests": round(seed / everything, 2),
     }
+    lines = [
+        ("ours: dbt run, staging to gold (DuckDB)", ours["gold"], ours_rows),
+        ("ours: + the quality quarantine model", ours["gold"] + ours["quarantine"], None),
+        ("ours: + dbt test (the audit before publication)", everything, None),
+        ("seed: Spark job with Python UDFs (local Spark)", seed, seed_rows),
+    ]
     print(
         f"\n{'client health, ' + format(rows, ',') + ' rows':<52} {'seconds':>9} {'rows/s':>12} {'gold rows':>11}"
     )
+    for label, seconds, gold_rows in lines:
+        shown = "" if gold_rows is None else f"{gold_rows:,}"
+        print(f"{label:<52} {seconds:>9.1f} {rows / seconds:>12,.0f} {shown:>11}")
     print(
-        f"{'ours: dbt run +client_health (DuckDB)':<52} {ours:>9.1f} {rows / ours:>12,.0f} {ours_rows:>11,}"
-    )
-    print(
-        f"{'ours: + dbt test (the audit before publication)':<52} {ours + audit_seconds:>9.1f} {rows / (ours + audit_seconds):>12,.0f}"
-    )
-    print(
-        f"{'seed: Spark job with Python UDFs (local Spark)':<52} {seed:>9.1f} {rows / seed:>12,.0f} {seed_rows:>11,}"
-    )
-    print(
-        f"ratio (seed / ours): {result['ratio_run']:.1f}x for the transformation, {result['ratio_run_and_test']:.1f}x with the audit"
+        f"ratio (seed / ours): {result['ratio_staging_to_gold']:.1f}x staging to gold,"
+        f" {result['ratio_with_quarantine_and_tests']:.1f}x with the quarantine and the tests"
+        f" (seed Spark session start, not counted: {startup:.1f} s)"
     )
     out = Path("bench-out")
     out.mkdir(exist_ok=True)

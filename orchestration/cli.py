@@ -81,6 +81,8 @@ def _run(settings: Settings, day: str) -> dict[str, Any]:
         report = run_day(settings, day, step=lambda message: status.update(message))
     _print_summary(report)
     console.print(f"report: {settings.lake.resolve() / 'reports' / f'run-{day}.json'}")
+    if str(report.get("dashboard", "")).endswith(".html"):
+        console.print(f"dashboard: {report['dashboard']}")
     return report
 
 
@@ -107,6 +109,7 @@ def demo(
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
     from ingestion.aurora.demo_db import DemoKeys, create_demo_database
     from ingestion.aurora.extract import demo_database_path
+    from ingestion.client_health.sample_data import write_client_health_day
     from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
     from ingestion.positional.sample_data import write_sample_day
     from ingestion.storage import LocalObjectStore
@@ -116,6 +119,8 @@ def demo(
     landing = lake_root / "landing"
     written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
     console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+    clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
+    console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
     positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
     console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
     database = demo_database_path(lake_root)

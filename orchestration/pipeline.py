@@ -129,5 +129,19 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         "publications": publications,
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
+    if dbt.success:
+        from ingestion.client_health.quality import client_health_quality
+
+        quality = client_health_quality(lake_root, day, catalog_path(lake_root))
+        if quality:
+            sources["client_health"]["quality"] = quality
+    write_report(store, day, report)
+    step("dashboard")
+    try:
+        from serving.dashboard import write_dashboard
+
+        report["dashboard"] = str(write_dashboard(lake_root, day, report))
+    except Exception as exc:  # the dashboard never hides the run's own outcome
+        report["dashboard"] = f"not written: {type(exc).__name__}: {exc}"
     write_report(store, day, report)
     return report

@@ -26,9 +26,21 @@
 {% endtest %}
 
 {% test valid_cpf(model, column_name) %}
-    select {{ column_name }}
-    from {{ model }}
-    where not {{ is_valid_cpf(column_name) }}
+    with
+
+    cleaned as (
+        select {{ column_name }} as original, {{ cpf_clean(column_name) }} as digits
+        from {{ model }}
+    ),
+
+    numbered as (
+        select original, digits, {{ cpf_number('digits') }} as number
+        from cleaned
+    )
+
+    select original
+    from numbered
+    where {{ cpf_rejection_reason('original', 'digits', 'number') }} is not null
 {% endtest %}
 
 {# Nothing is lost between the Glue job and bronze: per landed file named ``file_name``, the bronze rows
