@@ -107,6 +107,31 @@ def scheduled_targets(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+_LAKE_ACCESS: dict[str, Any] = {
+    "Effect": "Allow",
+    "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"],
+    "Resource": [
+        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
+        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
+    ],
+}
+
+
+def _role(service: str, managed_policy: str | None, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        },
+        "Policies": [
+            {"PolicyName": "lakehouse", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+        ],
+    }
+    if managed_policy:
+        properties["ManagedPolicyArns"] = [managed_policy]
+    return {"Type": "AWS::IAM::Role", "Properties": properties}
+
+
 def _artifact(name: str) -> dict[str, Any]:
     return {"Fn::Sub": f"s3://${{ArtifactBucket}}/artifacts/{name}"}
 
@@ -189,86 +214,23 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
                 },
             },
         },
-        "LambdaRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
+        "LambdaRole": _role(
+            "lambda.amazonaws.com",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            [_LAKE_ACCESS, {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"}],
+        ),
+        "GlueJobRole": _role(
+            "glue.amazonaws.com",
+            "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole",
+            [
+                _LAKE_ACCESS,
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": {"Fn::Sub": "arn:aws:s3:::${ArtifactBucket}/*"},
                 },
-                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
-                "Policies": [
-                    {
-                        "PolicyName": "lake-and-jobs",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "s3:GetObject",
-                                        "s3:PutObject",
-                                        "s3:ListBucket",
-                                        "s3:DeleteObject",
-                                    ],
-                                    "Resource": [
-                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
-                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
-                                    ],
-                                },
-                                {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"},
-                            ],
-                        },
-                    }
-                ],
-            },
-        },
-        "GlueJobRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "glue.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                },
-                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"],
-                "Policies": [
-                    {
-                        "PolicyName": "lake",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "s3:GetObject",
-                                        "s3:PutObject",
-                                        "s3:ListBucket",
-                                        "s3:DeleteObject",
-                                    ],
-                                    "Resource": [
-                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}"},
-                                        {"Fn::Sub": "arn:aws:s3:::${LakeBucketName}/*"},
-                                        {"Fn::Sub": "arn:aws:s3:::${ArtifactBucket}/*"},
-                                    ],
-                                }
-                            ],
-                        },
-                    }
-                ],
-            },
-        },
+            ],
+        ),
     }
     for database in CATALOG_DATABASES:
         resources[f"{database.title().replace('_', '')}Database"] = {
@@ -293,37 +255,18 @@ def template(settings: Settings | None = None) -> dict[str, Any]:
     targets = scheduled_targets(config)
     aws_schedules = [item for item in SCHEDULES if item.job in targets]
     if aws_schedules:
-        resources["SchedulerRole"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
+        resources["SchedulerRole"] = _role(
+            "scheduler.amazonaws.com",
+            None,
+            [
+                {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "Action": ["lambda:InvokeFunction"],
+                    "Resource": {"Fn::GetAtt": ["SlaCheck", "Arn"]},
                 },
-                "Policies": [
-                    {
-                        "PolicyName": "start-jobs",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {"Effect": "Allow", "Action": ["glue:StartJobRun"], "Resource": "*"},
-                                {
-                                    "Effect": "Allow",
-                                    "Action": ["lambda:InvokeFunction"],
-                                    "Resource": {"Fn::GetAtt": ["SlaCheck", "Arn"]},
-                                },
-                            ],
-                        },
-                    }
-                ],
-            },
-        }
+            ],
+        )
     for item in aws_schedules:
         declared = eventbridge_schedule(item)
         resources["".join(part.title() for part in item.name.split("-")) + "Schedule"] = {
