@@ -58,6 +58,14 @@ def _print_summary(report: dict[str, Any]) -> None:
             reasons or "-",
         )
     console.print(table)
+    for name, summary in report["sources"].items():
+        quality = summary.get("quality")
+        if quality:
+            reasons = ", ".join(f"{reason}={count}" for reason, count in quality["quarantined_by_reason"].items())
+            console.print(
+                f"{name} quality checks: {quality['rows_checked']:,} rows checked, "
+                f"{quality['rows_quarantined']:,} quarantined ({reasons or '-'})"
+            )
     tests = report["dbt"]["tests"]
     console.print(
         f"dbt: {len(report['dbt']['models'])} models, {tests['passed']}/{tests['total']} tests passed"

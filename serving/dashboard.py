@@ -25,6 +25,7 @@ DASHBOARD_KEY = "reports/dashboard.html"
 _REF = re.compile(r"\{\{\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 
 WIDTH, HEIGHT = 560, 280
+HBAR_ROW = 20  # a horizontal bar chart grows with its rows so that labels never overlap
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 16, 56
 COLOURS = ("#2b6cb0", "#2f855a", "#b7791f", "#9b2c2c", "#6b46c1", "#2c7a7b", "#c05621", "#4a5568")
 
@@ -162,12 +163,18 @@ def _svg_bars(chart: Chart) -> str:
     return "".join(parts)
 
 
+def _height(chart: Chart) -> int:
+    if chart.kind != "hbar":
+        return HEIGHT
+    return max(HEIGHT, MARGIN_TOP + 8 + HBAR_ROW * len(chart.values))
+
+
 def _svg_horizontal_bars(chart: Chart) -> str:
     """Long labels (plans, reasons) read better on the left of horizontal bars."""
     left = 250
     plot_width = WIDTH - left - 48
     top = _scale(chart.values)
-    slot = (HEIGHT - MARGIN_TOP - 8) / max(len(chart.values), 1)
+    slot = (_height(chart) - MARGIN_TOP - 8) / max(len(chart.values), 1)
     bar = max(min(slot * 0.7, 28.0), 1.0)
     parts = []
     for index, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
@@ -221,7 +228,7 @@ def render_chart(chart: Chart) -> str:
         f' y2="{HEIGHT - MARGIN_BOTTOM}"/>'
     )
     empty = (
-        f'<text class="empty" x="{WIDTH / 2}" y="{HEIGHT / 2}">{html.escape(chart.note or "no data")}</text>'
+        f'<text class="empty" x="{WIDTH / 2}" y="{_height(chart) / 2}">{html.escape(chart.note or "no data")}</text>'
         if not chart.values
         else ""
     )
@@ -229,7 +236,7 @@ def render_chart(chart: Chart) -> str:
     return (
         f'<figure class="chart" data-chart="{chart.key}" data-points="{len(chart.values)}">'
         f"<figcaption>{title}</figcaption>"
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}">{axis}{body}{empty}</svg>'
+        f'<svg viewBox="0 0 {WIDTH} {_height(chart)}" role="img" aria-label="{title}">{axis}{body}{empty}</svg>'
         "</figure>"
     )
 
