@@ -135,7 +135,6 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         quality = client_health_quality(lake_root, day, catalog_path(lake_root))
         if quality:
             sources["client_health"]["quality"] = quality
-    write_report(store, day, report)
     step("dashboard")
     try:
         from serving.dashboard import write_dashboard
