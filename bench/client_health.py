@@ -25,20 +25,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from orchestration.sources import all_bronze_tables
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FORMATS, SOURCE, bronze_key, bronze_schema, file_id, landing_key
 from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.settings import Settings
 from ingestion.spark import local_spark_session
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
 
 DAY = "2025-03-10"
 

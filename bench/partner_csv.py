@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.settings import Settings
 from ingestion.partner_csv.sample_data import write_partner_day
-from ingestion.settings import Settings
 from orchestration.pipeline import run_day
 
 DAY = "2025-03-10"

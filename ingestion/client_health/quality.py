@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from ingestion import lake
+from core import layout as lake
 from ingestion.client_health.contract import SOURCE
 
 CHECKED = "silver.int_client_health__clientes_checked"

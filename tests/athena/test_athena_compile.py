@@ -10,7 +10,7 @@ import pytest
 import sqlglot
 from sqlglot.errors import ParseError
 
-from orchestration.dbt_runner import run_dbt
+from jobs.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -17,16 +17,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from orchestration.sources import all_bronze_tables
 
+from core.calendar import SAO_PAULO
+from core.catalog import register_bronze_tables
+from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import create_demo_database
 from ingestion.aurora.extract import demo_database_path, extract_tables
-from ingestion.calendar import SAO_PAULO
-from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_SCHEMA
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import DbtSummary, run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import DbtSummary, run_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from core.gate import LocalDayGate
+from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, landing_key
 from ingestion.client_health.landing import EXPECTED, day_status, describe, gate_report, handle_arrival
 from ingestion.client_health.sample_data import write_client_health_day
-from ingestion.gate import LocalDayGate
 from ingestion.manifest import read_manifest
-from ingestion.storage import LocalObjectStore
 from orchestration.dispatcher import dispatch_object_created
 
 DAY = "2025-03-10"

@@ -18,15 +18,15 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
+from core.gate import LocalDayGate
+from core.settings import Settings
 from ingestion.client_health.contract import bronze_key, delivered_schema
 from ingestion.client_health.landing import day_status
 from ingestion.client_health.pseudonym import pseudonymous_id
 from ingestion.client_health.quality import client_health_quality
 from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
 from ingestion.cpf import format_cpf, generate_cpf
-from ingestion.gate import LocalDayGate
-from ingestion.settings import Settings
 from orchestration import dbt_runner
 from orchestration.cli import app
 from orchestration.pipeline import run_day

@@ -10,13 +10,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from orchestration.sources import all_bronze_tables
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.storage import LocalObjectStore
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_SCHEMA
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 DAY = "2025-05-05"

@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.pipeline import run_day
 from tests.support.partner_expectations import expected_salary_averages

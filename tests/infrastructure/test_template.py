@@ -9,9 +9,9 @@ import re
 import cfnlint.api
 from typer.testing import CliRunner
 
-from ingestion.settings import Settings
+from core.settings import Settings
+from jobs.dbt import REPO_ROOT
 from orchestration.cli import app
-from orchestration.dbt_runner import REPO_ROOT
 from orchestration.infrastructure import glue_jobs, lambda_functions, template_json
 
 

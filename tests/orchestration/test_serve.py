@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.calendar import SAO_PAULO
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
-from orchestration.schedules import SCHEDULES
+from core.calendar import SAO_PAULO
+from core.schedules import SCHEDULES
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from orchestration.serve import LandingWatcher, Scheduler
 
 

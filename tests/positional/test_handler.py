@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.gate import LocalDayGate
+from core.gate import LocalDayGate
+from core.storage import LocalObjectStore, S3ObjectStore
 from ingestion.positional.converter import landing_key
 from ingestion.positional.layout import load_layouts
 from ingestion.positional.sample_data import write_sample_day
-from ingestion.storage import LocalObjectStore, S3ObjectStore
 from lambdas import runtime
 from lambdas.positional_to_parquet.handler import handler
 from orchestration.events import object_created_event

@@ -19,17 +19,17 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from core.launchers import LocalJobLauncher
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from glue_jobs import positional_day as glue_positional_day
-from ingestion.jobs import LocalJobLauncher
 from ingestion.positional.sample_data import write_sample_day
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
+from jobs.job_record import read_job_record
+from jobs.positional_day import run_positional_day
+from jobs.sla_check import MET, MISSED, check_sla
 from lambdas import runtime
 from lambdas.positional_to_parquet.handler import handler
 from orchestration.events import object_created_event
-from orchestration.job_record import read_job_record
-from orchestration.positional_day import run_positional_day
-from orchestration.sla import MET, MISSED, check_sla
 from tests.support.fake_opensearch import FakeOpenSearch, running_fake_opensearch
 
 pytestmark = pytest.mark.slow

@@ -12,11 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore, S3ObjectStore
-from lambdas.sla_check.handler import handler
-from orchestration.job_record import write_job_record
-from orchestration.sla import (
+from core.settings import Settings
+from core.storage import LocalObjectStore, S3ObjectStore
+from jobs.job_record import write_job_record
+from jobs.sla_check import (
     MET,
     MISSED,
     PENDING,
@@ -27,6 +26,7 @@ from orchestration.sla import (
     run_sla_check,
     sla_exit_code,
 )
+from lambdas.sla_check.handler import handler
 
 DAY = "2024-01-15"
 NOON = dt.time(12, 0)

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from orchestration.pipeline import catalog_path, run_day
 from serving.mysql import EMPLOYEES_TABLE, parse_mysql_url
 from tests.sftp.conftest import Endpoint
