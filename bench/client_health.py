@@ -25,13 +25,13 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from orchestration.sources import all_bronze_tables
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
 from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
 from core.settings import Settings
 from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FORMATS, SOURCE, bronze_key, bronze_schema, file_id, landing_key
@@ -193,7 +193,7 @@ def main() -> None:
         write_bronze(lake, tables)
         print(f"{rows:,} client rows generated and landed in {time.monotonic() - began:.1f} s", flush=True)
 
-        if not run_dbt(["seed", "--select", "brazilian_states"], lake).success:
+        if not run_dbt(["seed", "--select", "brazilian_states"], Settings(lake=lake)).success:
             raise SystemExit("dbt seed failed")
         ours: dict[str, float] = {}
         for step, command in (
@@ -202,7 +202,7 @@ def main() -> None:
             ("audit", ["test", "--select", "+client_health", "int_client_health__quarantined"]),
         ):
             began = time.monotonic()
-            outcome = run_dbt(command, lake)
+            outcome = run_dbt(command, Settings(lake=lake))
             ours[step] = time.monotonic() - began
             if not outcome.success:
                 raise SystemExit(f"dbt {' '.join(command)} failed: {outcome.failures}")

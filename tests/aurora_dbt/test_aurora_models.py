@@ -17,10 +17,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from orchestration.sources import all_bronze_tables
 
 from core.calendar import SAO_PAULO
 from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
+from core.settings import Settings
 from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import create_demo_database
 from ingestion.aurora.extract import demo_database_path, extract_tables
@@ -128,7 +129,7 @@ def expected_seller_contracts(database: Path) -> list[SellerRow]:
 
 def _build(lake: Path, database: Path) -> Build:
     register_bronze_tables(lake / "catalog.duckdb", lake, all_bronze_tables(lake))
-    summary = run_dbt(["build"], lake)
+    summary = run_dbt(["build"], Settings(lake=lake))
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
         gold = connection.execute(
             "SELECT * FROM gold_build.seller_contracts ORDER BY id_funcionario_vendedor, ano, mes"
