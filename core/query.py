@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 import duckdb
 
-from core import layout as lake
 from core.layout import LakeLayout
 
 
@@ -53,7 +52,7 @@ class DuckDbQueryEngine:
 
 @dataclass(frozen=True)
 class AthenaQueryEngine:
-    """Athena with its results under ``reports/athena/`` of the lake bucket."""
+    """Athena with its results under ``athena-results/`` of the lake bucket (as dbt-athena's profile)."""
 
     client: Any  # a boto3 Athena client
     layout: LakeLayout
@@ -64,7 +63,7 @@ class AthenaQueryEngine:
         started = self.client.start_query_execution(
             QueryString=sql,
             WorkGroup=self.workgroup,
-            ResultConfiguration={"OutputLocation": f"{self.layout.uri}/{lake.REPORTS}/athena/"},
+            ResultConfiguration={"OutputLocation": f"{self.layout.uri}/athena-results/"},
         )
         execution_id = started["QueryExecutionId"]
         while True:

@@ -313,7 +313,7 @@ def publish_mysql(lake: LakeOption = None) -> None:
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
-    typer.echo(template_json())
+    typer.echo(template_json(_settings(None)))
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
     if dbt.success:
-        quality = client_health_quality(layout.root, day, layout.catalog_path)
+        quality = client_health_quality(layout, day)
         if quality:
             sources["client_health"]["quality"] = quality
     step("dashboard")

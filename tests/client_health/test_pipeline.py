@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from core.backend import build_backend
 from core.calendar import SAO_PAULO
 from core.gate import LocalDayGate
+from core.layout import LakeLayout
 from core.settings import Settings
 from ingestion.client_health.contract import bronze_key, delivered_schema
 from ingestion.client_health.landing import day_status
@@ -112,7 +113,7 @@ def day_lake(tmp_path_factory: pytest.TempPathFactory, spark: object) -> Iterato
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
         report = run_day(build_backend(Settings().for_lake(root)), DAY)
-        report["sources"]["client_health"]["quality"] = client_health_quality(root, DAY)
+        report["sources"]["client_health"]["quality"] = client_health_quality(LakeLayout.local(root), DAY)
         yield Lake(root, report)
 
 
