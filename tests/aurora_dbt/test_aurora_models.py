@@ -161,7 +161,7 @@ def _change_source(database: Path) -> None:
 
 
 def _extract(database: Path, lake: Path, day: str) -> None:
-    manifests = extract_tables(f"sqlite:///{database}", lake, day)
+    manifests = extract_tables(f"sqlite:///{database}", LocalObjectStore(lake), day)
     assert [manifest.status for manifest in manifests] == ["landed"] * 3, [m.reason for m in manifests]
 
 
