@@ -58,7 +58,7 @@ class ObjectStore(Protocol):
 def store_for_uri(lake_uri: str, s3_client: Any | None = None) -> ObjectStore:
     """``/path/to/lake`` or ``s3://bucket`` (the Glue jobs receive the lake as such a URI)."""
     if lake_uri.startswith("s3://"):
-        import boto3
+        import boto3  # the AWS path only
 
         return S3ObjectStore(lake_uri.removeprefix("s3://").strip("/"), s3_client or boto3.client("s3"))
     return LocalObjectStore(Path(lake_uri))

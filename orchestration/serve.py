@@ -13,6 +13,8 @@ from core.backend import Backend
 from core.calendar import today_in_sao_paulo
 from core.schedules import SCHEDULES, Schedule, next_fire_time
 from core.storage import LocalObjectStore
+from jobs.aurora_extract import extract_day
+from jobs.sla_check import run_sla_check
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.pipeline import run_day
 
@@ -53,15 +55,8 @@ class LandingWatcher:
 
 
 def scheduled_jobs() -> dict[str, JobRunner]:
-    from orchestration.sources import extract_aurora
-
-    jobs: dict[str, JobRunner] = {"aurora_extract": extract_aurora, "run": run_day}
-    try:
-        from jobs.sla_check import run_sla_check
-    except ImportError:
-        return jobs
-    jobs["positional_sla_check"] = run_sla_check
-    return jobs
+    """Schedule job name -> what runs it on this machine."""
+    return {"aurora_extract": extract_day, "run": run_day, "positional_sla_check": run_sla_check}
 
 
 @dataclass
