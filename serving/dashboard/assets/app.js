@@ -7,8 +7,11 @@ const PAGE = JSON.parse(document.getElementById("dashboard-data").textContent);
 const money = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL" });
 const integer = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 0 });
 
-// One colour per measure, the same wherever the measure appears.
-const COLOUR = { clientes: "#1d4ed8", salario: "#047857", funcionarios: "#64748b", contratos: "#7c3aed" };
+// One colour per measure, the same wherever the measure appears; defined once, in the page's CSS (the legend).
+const styles = getComputedStyle(document.documentElement);
+const COLOUR = Object.fromEntries(
+  ["clientes", "salario", "funcionarios", "contratos"].map((measure) => [measure, styles.getPropertyValue(`--${measure}`).trim()]),
+);
 
 const NUMBER_LOCALE = { decimal: ",", thousands: ".", grouping: [3], currency: ["R$\u00a0", ""] };
 const TIME_LOCALE = {
@@ -164,7 +167,7 @@ function rows(category, categoryTitle, measure, measureTitle, colour, format, mo
   return base({
     height: { step: 24 },
     encoding: {
-      y: { field: category, type: "nominal", title: null, sort: null, axis: { labelLimit: 110 } },
+      y: { field: category, type: "nominal", title: categoryTitle, sort: null, axis: { labelLimit: 110, title: null } },
       x: { field: measure, type: "quantitative", title: measureTitle, scale: { zero: true }, axis: format },
       tooltip: [{ field: category, title: categoryTitle }, { field: measure, title: measureTitle, format: format.format }, ...more],
     },
