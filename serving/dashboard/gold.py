@@ -45,23 +45,29 @@ QUERIES: dict[str, Query] = {
     "clients": Query(
         "client_health",
         ["data", "convenio", "sexo", "uf", "clientes"],
-        lambda _: """select strftime(cast(data_cadastro as date), '%Y-%m-%d') as data, convenio, sexo,
+        lambda _: (
+            """select strftime(cast(data_cadastro as date), '%Y-%m-%d') as data, convenio, sexo,
                             estado as uf, count(*) as clientes
-                     from gold.client_health group by all order by all""",
+                     from gold.client_health group by all order by all"""
+        ),
     ),
     "salary": Query("salary_averages", ["ano", "mes", "salario_total", "funcionarios"], _salary_sql),
     "plans": Query(
         "contract_plans",
         ["plano", "contratos", "valor_mensal_total"],
-        lambda _: """select nome_plano as plano, count(*) as contratos, sum(valor_mensal) as valor_mensal_total
-                     from gold.contract_plans group by all order by contratos desc, plano""",
+        lambda _: (
+            """select nome_plano as plano, count(*) as contratos, sum(valor_mensal) as valor_mensal_total
+                     from gold.contract_plans group by all order by contratos desc, plano"""
+        ),
     ),
     "sellers": Query(
         "seller_contracts",
         ["ano", "mes", "id_vendedor", "vendedor", "contratos", "valor_mensal_total"],
-        lambda _: """select ano, mes, id_funcionario_vendedor as id_vendedor, nome_vendedor as vendedor,
+        lambda _: (
+            """select ano, mes, id_funcionario_vendedor as id_vendedor, nome_vendedor as vendedor,
                             sum(contratos_assinados) as contratos, sum(valor_mensal_total) as valor_mensal_total
-                     from gold.seller_contracts group by all order by all""",
+                     from gold.seller_contracts group by all order by all"""
+        ),
     ),
 }
 
@@ -81,7 +87,9 @@ def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 def read_gold(catalog_path: Path) -> dict[str, Dataset]:
     """Every dataset of the page; a table not published yet gives an empty dataset saying so."""
     if not catalog_path.exists():
-        return {name: Dataset(query.columns, missing="nenhum catálogo ainda") for name, query in QUERIES.items()}
+        return {
+            name: Dataset(query.columns, missing="nenhum catálogo ainda") for name, query in QUERIES.items()
+        }
     datasets: dict[str, Dataset] = {}
     with duckdb.connect(str(catalog_path), read_only=True) as connection:
         for name, query in QUERIES.items():

@@ -96,7 +96,9 @@ def data_period(datasets: dict[str, Dataset]) -> dict[str, str | None]:
     days = [dt.date.fromisoformat(str(row[0])) for row in datasets["clients"].rows]
     for name in ("salary", "sellers"):
         days += _month_bounds(datasets[name]) or ()
-    return {"from": min(days).isoformat(), "to": max(days).isoformat()} if days else {"from": None, "to": None}
+    return (
+        {"from": min(days).isoformat(), "to": max(days).isoformat()} if days else {"from": None, "to": None}
+    )
 
 
 def _figure(figure: Figure, day: str, datasets: dict[str, Dataset]) -> str:

@@ -50,7 +50,9 @@ def quarantined_files(report: dict[str, Any]) -> list[tuple[str, str, str, dict[
             what = FILE_STATUS.get(status, status)
             if detail.get("reason"):
                 what = f"{what}: {detail['reason']}"
-            files.append((source, str(detail.get("file", "")), what, dict(detail.get("quarantined_by_reason") or {})))
+            files.append(
+                (source, str(detail.get("file", "")), what, dict(detail.get("quarantined_by_reason") or {}))
+            )
         quality = summary.get("quality") or {}
         if quality.get("rows_quarantined"):
             files.append((
@@ -100,12 +102,16 @@ def _dbt_and_publication(report: dict[str, Any]) -> str:
     failed_tests = "".join(f"<li><code>{escape(str(name))}</code></li>" for name in tests.get("failed") or [])
     gold = report.get("gold")
     published = (
-        ", ".join(f"{escape(str(table.get('table')))} ({formats.integer(table.get('rows', 0))} linhas)" for table in gold)
+        ", ".join(
+            f"{escape(str(table.get('table')))} ({formats.integer(table.get('rows', 0))} linhas)"
+            for table in gold
+        )
         if isinstance(gold, list)
         else "nada publicado"
     )
     publications = ", ".join(
-        f"{escape(name)}: {escape(str(result.get('status', '')))}" for name, result in (report.get("publications") or {}).items()
+        f"{escape(name)}: {escape(str(result.get('status', '')))}"
+        for name, result in (report.get("publications") or {}).items()
     )
     return (
         f"<p>dbt: {formats.integer(len(dbt.get('models') or {}))} modelos,"

@@ -76,7 +76,9 @@ class Chromium:
                 return message
         raise TimeoutError("no answer from Chromium")
 
-    def _call(self, method: str, params: dict[str, Any] | None = None, load: PageLoad | None = None) -> dict[str, Any]:
+    def _call(
+        self, method: str, params: dict[str, Any] | None = None, load: PageLoad | None = None
+    ) -> dict[str, Any]:
         request = self._send(method, params)
         return self._until(lambda message: message.get("id") == request, load or PageLoad())
 
@@ -95,7 +97,11 @@ class Chromium:
         self._until(lambda message: message.get("method") == "Page.loadEventFired", load)
         if ready is not None:
             self._call("Runtime.evaluate", {"expression": ready, "awaitPromise": True}, load)
-        self._call("Runtime.evaluate", {"expression": "new Promise(r => setTimeout(r, 300))", "awaitPromise": True}, load)
+        self._call(
+            "Runtime.evaluate",
+            {"expression": "new Promise(r => setTimeout(r, 300))", "awaitPromise": True},
+            load,
+        )
         return load
 
     def evaluate(self, expression: str, load: PageLoad | None = None) -> Any:

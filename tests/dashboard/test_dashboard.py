@@ -69,7 +69,9 @@ def offsite(load: PageLoad) -> list[str]:
 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    executable = require_executable("chromium", "install Debian's chromium package (apt-get install chromium)")
+    executable = require_executable(
+        "chromium", "install Debian's chromium package (apt-get install chromium)"
+    )
     browser = Chromium(executable, tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield browser
@@ -148,11 +150,14 @@ def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo
     set_filters(chromium, uf=uf)
     after = chromium.evaluate(MARKS)
     assert after["by_sex"] != before["by_sex"]
-    assert after["top_states"] == [f"UF: {uf}; Clientes: {in_uf}"]
+    assert len(after["top_states"]) == 1
+    assert {f"UF: {uf}", f"Clientes: {in_uf}"} <= set(after["top_states"][0].split("; "))
     assert sum(int(row[1]) for row in chart_csv(chromium, "by_sex")[1:]) == in_uf
     assert after["salary_by_month"] == before["salary_by_month"]  # UF does not apply to salaries
     link = chromium.evaluate("document.querySelector('[data-chart=by_sex] a.csv').href")
-    assert unquote(link) == "data:text/csv;charset=utf-8," + chromium.evaluate("window.dashboard.csv('by_sex')")
+    assert unquote(link) == "data:text/csv;charset=utf-8," + chromium.evaluate(
+        "window.dashboard.csv('by_sex')"
+    )
 
     set_filters(chromium, uf="SP", **{"from": "01/01/2024", "to": "31/12/2024"})
     by_year = chart_csv(chromium, "registrations_per_year")
@@ -162,7 +167,10 @@ def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo
     assert [row[0] for row in chart_csv(chromium, "headcount_by_month")[1:]] == ["12/2024"]
 
     set_filters(chromium, **{"from": "31/02/2024"})  # not a date: said so, and the marks stay as they were
-    assert chromium.evaluate("document.querySelector('#filters [name=from]').getAttribute('aria-invalid')") == "true"
+    assert (
+        chromium.evaluate("document.querySelector('#filters [name=from]').getAttribute('aria-invalid')")
+        == "true"
+    )
     assert chromium.evaluate("!document.getElementById('filter-error').hidden")
     assert chart_csv(chromium, "headcount_by_month")[1:][0][0] == "12/2024"
 
@@ -183,7 +191,10 @@ def test_money_and_dates_are_written_the_brazilian_way(chromium: Chromium, demo_
         ).fetchone() or (0, 0)
     summary = chromium.evaluate("document.getElementById('salary-summary').textContent")
     assert formats.money(float(total) / people) in summary  # weighted by head count, R$ 12.955,49 style
-    text = chromium.evaluate("document.body.textContent")
+    text = chromium.evaluate(  # what is drawn or written, not the scripts' source and data
+        "(() => { const copy = document.body.cloneNode(true);"
+        " copy.querySelectorAll('script, style').forEach(node => node.remove()); return copy.textContent; })()"
+    )
     assert MONEY.search(text) and not US_MONEY.search(text)
     axis = chromium.evaluate(
         "[...document.querySelectorAll('[data-chart=salary_by_month] .role-axis-label text')].map(t => t.textContent)"
@@ -196,7 +207,9 @@ def test_money_and_dates_are_written_the_brazilian_way(chromium: Chromium, demo_
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_the_run_health_names_every_quarantined_file_with_its_reason(chromium: Chromium, demo_lake: Path) -> None:
+def test_the_run_health_names_every_quarantined_file_with_its_reason(
+    chromium: Chromium, demo_lake: Path
+) -> None:
     open_demo_page(chromium, demo_lake)
     health = chromium.evaluate("document.getElementById('run-health').innerText")
     report = demo_report(demo_lake)
@@ -219,10 +232,18 @@ def test_the_run_health_names_every_quarantined_file_with_its_reason(chromium: C
 def test_the_page_carries_no_client_identity(demo_lake: Path) -> None:
     page = (demo_lake / "reports" / "dashboard.html").read_text(encoding="utf-8")
     with duckdb.connect(str(demo_lake / "catalog.duckdb"), read_only=True) as connection:
-        names = [row[0] for row in connection.execute("select nome_completo from gold.client_health").fetchall()]
+        names = [
+            row[0] for row in connection.execute("select nome_completo from gold.client_health").fetchall()
+        ]
     assert names and not [name for name in names if name in page]
     assert not re.search(r"\d{3}\.\d{3}\.\d{3}-\d{2}|\*\*\*\.\*\*\*", page)
-    assert set(embedded_data(page)["datasets"]["clients"]["columns"]) == {"data", "convenio", "sexo", "uf", "clientes"}
+    assert set(embedded_data(page)["datasets"]["clients"]["columns"]) == {
+        "data",
+        "convenio",
+        "sexo",
+        "uf",
+        "clientes",
+    }
 
 
 # A small published gold, for what needs no Spark: weighting and the failed run.
@@ -250,7 +271,9 @@ def small_catalog(lake: Path, salario_total: bool) -> None:
         )
         if salario_total:  # the exact sums, a cent off the rounded averages, to show which one the page used
             connection.execute("alter table gold.salary_averages add column salario_total decimal(18, 2)")
-            connection.execute("update gold.salary_averages set salario_total = salario_medio * funcionarios + 0.01")
+            connection.execute(
+                "update gold.salary_averages set salario_total = salario_medio * funcionarios + 0.01"
+            )
 
 
 @pytest.mark.parametrize(("salario_total", "january"), [(False, "4000"), (True, "4000,01")])
@@ -264,7 +287,9 @@ def test_salary_by_month_is_weighted_by_head_count_with_or_without_the_sum_colum
     # (3000 * 2 + 6000 * 1) / 3 employees, not the mean of the two group averages (4500).
     assert chart_csv(chromium, "salary_by_month")[1][:3] == ["01/2025", january, "3"]
     for chart in ("contracts_by_plan", "contracts_by_seller"):  # not published yet: said so, nothing drawn
-        assert "ainda não publicada" in chromium.evaluate(f"document.querySelector('[data-chart={chart}]').innerText")
+        assert "ainda não publicada" in chromium.evaluate(
+            f"document.querySelector('[data-chart={chart}]').innerText"
+        )
 
 
 FAILED_REPORT: dict[str, Any] = {
@@ -310,7 +335,9 @@ def test_a_failed_run_says_why_and_names_its_quarantined_files(chromium: Chromiu
     assert "Execução falhou, terminada em 10/03/2025 09:00:00 (horário de Brasília)" in health
     assert "landing/sftp/folha_sul/2025-03-10/sem_cabecalho.csv" in health
     assert "header lacks required columns: salario, data_referencia" in health
-    assert "nenhum catálogo ainda" in chromium.evaluate("document.querySelector('[data-chart=by_sex]').innerText")
+    assert "nenhum catálogo ainda" in chromium.evaluate(
+        "document.querySelector('[data-chart=by_sex]').innerText"
+    )
 
 
 def test_a_failed_run_without_a_recorded_cause_still_says_it_failed() -> None:
