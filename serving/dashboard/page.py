@@ -177,6 +177,7 @@ def write_dashboard(lake_root: Path, day: str, report: dict[str, Any]) -> Path:
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(page)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the page is meant to be opened and shared
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
