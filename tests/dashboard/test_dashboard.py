@@ -8,6 +8,9 @@ import csv
 import io
 import json
 import re
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from orchestration.cli import app
 from serving.dashboard import formats, write_dashboard
 from serving.dashboard.gold import read_gold
 from serving.dashboard.run_health import failure_reasons
+from serving.dashboard.server import dashboard_server
 from tests.dashboard.chromium import Chromium, PageLoad
 from tests.dashboard.page_data import analysis_sql, embedded_data
 from tests.support.requirements import require_executable
@@ -374,3 +378,31 @@ def test_pt_br_formats() -> None:
     assert formats.integer(1234567) == "1.234.567"
     assert formats.date("2025-03-10") == "10/03/2025"
     assert formats.sao_paulo_time("2025-03-10T02:30:00+00:00") == "09/03/2025 23:30:00"
+
+
+def test_lakehouse_dashboard_serves_only_the_page_on_localhost(chromium: Chromium, tmp_path: Path) -> None:
+    small_catalog(tmp_path, salario_total=False)
+    write_dashboard(tmp_path, DAY, {"status": "succeeded", "sources": {}})
+    server = dashboard_server(tmp_path, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        load = chromium.load(f"{base}/", width=PHONE, ready=READY)
+        assert load.console_errors == [] and offsite(load) == []
+        assert load.requests == [f"{base}/"]
+        assert chart_csv(chromium, "headcount_by_month")[1:] == [["01/2025", "3"], ["02/2025", "4"]]
+        for path in ("/catalog.duckdb", "/../catalog.duckdb", "/reports/run-2025-03-10.json"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + path, timeout=10)
+            assert refused.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_lakehouse_dashboard_without_a_page_says_how_to_get_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["dashboard", "--lake", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 1
+    assert "lakehouse run" in result.output
