@@ -280,7 +280,7 @@ def small_catalog(lake: Path, salario_total: bool) -> None:
             )
 
 
-@pytest.mark.parametrize(("salario_total", "january"), [(False, "4000"), (True, "4000,01")])
+@pytest.mark.parametrize(("salario_total", "january"), [(False, "4000,00"), (True, "4000,01")])
 def test_salary_by_month_is_weighted_by_head_count_with_or_without_the_sum_column(
     chromium: Chromium, tmp_path: Path, salario_total: bool, january: str
 ) -> None:

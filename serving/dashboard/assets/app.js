@@ -118,14 +118,19 @@ function plans() {
 
 const TOP_SELLERS = 10;
 function sellers() {
-  return sumBy(
-    records("sellers").filter(monthInPeriod),
-    (row) => (row.id_vendedor === 0 ? row.vendedor : `${row.vendedor} (${row.id_vendedor})`),
-    ["contratos", "valor_mensal_total"],
-  )
-    .sort((a, b) => b.contratos - a.contratos || a.group.localeCompare(b.group, "pt-BR"))
-    .slice(0, TOP_SELLERS)
-    .map((row) => ({ vendedor: row.group, contratos: row.contratos, valor_mensal_total: Math.round(row.valor_mensal_total * 100) / 100 }));
+  const names = new Map(records("sellers").map((row) => [row.id_vendedor, row.vendedor]));
+  const top = sumBy(records("sellers").filter(monthInPeriod), (row) => row.id_vendedor, ["contratos", "valor_mensal_total"])
+    .map((row) => ({ ...row, vendedor: names.get(row.group) }))
+    .sort((a, b) => b.contratos - a.contratos || a.vendedor.localeCompare(b.vendedor, "pt-BR") || a.group - b.group)
+    .slice(0, TOP_SELLERS);
+  // A seller is named; the partner's employee id is added only where two shown sellers share a name.
+  const shared = new Set(top.map((row) => row.vendedor).filter((name, index, all) => all.indexOf(name) !== index));
+  return top.map((row) => ({
+    vendedor: shared.has(row.vendedor) ? `${row.vendedor} (${row.group})` : row.vendedor,
+    id_vendedor: row.group,
+    contratos: row.contratos,
+    valor_mensal_total: Math.round(row.valor_mensal_total * 100) / 100,
+  }));
 }
 
 const COUNT_AXIS = { format: ",d", tickMinStep: 1 };
@@ -223,15 +228,19 @@ const CHARTS = [
     rows: sellers },
 ];
 
-// CSV as Brazilian spreadsheets open it: `;` between fields, decimal comma, UTF-8 with a BOM.
+// CSV as Brazilian spreadsheets open it: `;` between fields, decimal comma, UTF-8 with a BOM; money
+// (the salario_* and valor_* columns) with its two decimals (1148,90).
+const isMoney = (column) => /^(salario|valor)_/.test(column);
+
 function csvText(chartRows, columnsShown) {
   const columns = columnsShown ?? (chartRows.length ? Object.keys(chartRows[0]) : []);
-  const cell = (value) => {
-    const text = typeof value === "number" ? String(value).replace(".", ",") : String(value ?? "");
+  const cell = (value, column) => {
+    let text = String(value ?? "");
+    if (typeof value === "number") text = (isMoney(column) ? value.toFixed(2) : String(value)).replace(".", ",");
     return /[;"\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
-  return "\ufeff" + [columns, ...chartRows.map((row) => columns.map((column) => row[column]))]
-    .map((line) => line.map(cell).join(";")).join("\r\n") + "\r\n";
+  const lines = [columns.join(";"), ...chartRows.map((row) => columns.map((column) => cell(row[column], column)).join(";"))];
+  return "\ufeff" + lines.join("\r\n") + "\r\n";
 }
 
 const views = new Map();
