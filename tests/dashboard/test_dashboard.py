@@ -47,8 +47,9 @@ CLIENT_CHARTS = {
 SEX = {"F": "Feminino", "M": "Masculino", "N/A": "Não informado"}
 
 
-def set_filters(browser: Chromium, **values: str) -> None:
-    """Types into the filter form as a person would (one change event per field) and waits for the redraw."""
+def set_filters(browser: Chromium, load: PageLoad | None = None, **values: str) -> None:
+    """Types into the filter form as a person would (one change event per field) and waits for the redraw;
+    console errors during it go to ``load``."""
     browser.evaluate(
         f"""(async () => {{
             const form = document.getElementById('filters');
@@ -57,7 +58,8 @@ def set_filters(browser: Chromium, **values: str) -> None:
                 form.elements[name].dispatchEvent(new Event('change', {{bubbles: true}}));
             }}
             await window.dashboard.drawn;
-        }})()"""
+        }})()""",
+        load,
     )
 
 
@@ -141,7 +143,7 @@ def test_the_client_charts_answer_the_dbt_analyses(chromium: Chromium, demo_lake
 @pytest.mark.spark
 @pytest.mark.slow
 def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo_lake: Path) -> None:
-    open_demo_page(chromium, demo_lake)
+    load = open_demo_page(chromium, demo_lake)
     with duckdb.connect(str(demo_lake / "catalog.duckdb"), read_only=True) as connection:
         uf, in_uf = connection.execute(
             "select estado, count(*) from gold.client_health group by 1 order by 2, 1 limit 1"
@@ -151,7 +153,7 @@ def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo
         ).fetchone() or (0,)
     before = chromium.evaluate(MARKS)
 
-    set_filters(chromium, uf=uf)
+    set_filters(chromium, load, uf=uf)
     after = chromium.evaluate(MARKS)
     assert after["by_sex"] != before["by_sex"]
     assert len(after["top_states"]) == 1
@@ -163,14 +165,16 @@ def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo
         "window.dashboard.csv('by_sex')"
     )
 
-    set_filters(chromium, uf="SP", **{"from": "01/01/2024", "to": "31/12/2024"})
+    set_filters(chromium, load, uf="SP", **{"from": "01/01/2024", "to": "31/12/2024"})
     by_year = chart_csv(chromium, "registrations_per_year")
     assert by_year == [["ano", "clientes"], *([["2024", str(sao_paulo_2024)]] if sao_paulo_2024 else [])]
     # The period also narrows the monthly charts to the months it touches: none of the demo's are in 2024
     # but December.
     assert [row[0] for row in chart_csv(chromium, "headcount_by_month")[1:]] == ["12/2024"]
 
-    set_filters(chromium, **{"from": "31/02/2024"})  # not a date: said so, and the marks stay as they were
+    set_filters(
+        chromium, load, **{"from": "31/02/2024"}
+    )  # not a date: said so, and the marks stay as they were
     assert (
         chromium.evaluate("document.querySelector('#filters [name=from]').getAttribute('aria-invalid')")
         == "true"
@@ -183,6 +187,7 @@ def test_filters_change_the_marks_and_the_exported_data(chromium: Chromium, demo
         " await window.dashboard.drawn; })()"
     )
     assert chromium.evaluate(MARKS) == before
+    assert load.console_errors == []
 
 
 @pytest.mark.spark
@@ -406,3 +411,18 @@ def test_lakehouse_dashboard_without_a_page_says_how_to_get_one(tmp_path: Path) 
     result = CliRunner().invoke(app, ["dashboard", "--lake", str(tmp_path), "--port", "0"])
     assert result.exit_code == 1
     assert "lakehouse run" in result.output
+
+
+def test_a_filter_redraws_the_client_marks_on_a_small_gold(chromium: Chromium, tmp_path: Path) -> None:
+    small_catalog(tmp_path, salario_total=False)
+    page = write_dashboard(tmp_path, DAY, {"status": "succeeded", "sources": {}})
+    load = chromium.load(page.as_uri(), width=PHONE, ready=READY)
+    before = chromium.evaluate(MARKS)
+    assert len(before["by_sex"]) == 3
+
+    set_filters(chromium, load, convenio="Amil")
+    after = chromium.evaluate(MARKS)
+    assert [set(mark.split("; ")) for mark in after["by_sex"]] == [{"Sexo: Feminino", "Clientes: 1"}]
+    assert len(after["convenio_without_sus"]) == 1 and "Convênio: Amil" in after["convenio_without_sus"][0]
+    assert after["headcount_by_month"] == before["headcount_by_month"]  # convenio does not apply to salaries
+    assert load.console_errors == []
