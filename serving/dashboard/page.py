@@ -38,6 +38,7 @@ class Section:
     title: str
     note: str
     figures: tuple[Figure, ...]
+    summary: str = ""  # id of a line app.js fills with the section's figure for the filtered period
 
 
 SECTIONS = (
@@ -60,6 +61,7 @@ SECTIONS = (
             Figure("salary_by_month", "salary", "Salário médio por mês"),
             Figure("headcount_by_month", "salary", "Funcionários por mês"),
         ),
+        summary="salary-summary",
     ),
     Section(
         "Contratos",
@@ -143,7 +145,7 @@ def render_dashboard(
     }
     sections = "".join(
         f"<section><h2>{escape(section.title)}</h2><p class='note'>{escape(section.note)}</p>"
-        + ("<p class='summary' id='salary-summary'></p>" if section.figures[0].dataset == "salary" else "")
+        + (f"<p class='summary' id='{section.summary}'></p>" if section.summary else "")
         + f"<div class='grid'>{''.join(_figure(figure, day, datasets) for figure in section.figures)}</div></section>"
         for section in SECTIONS
     )

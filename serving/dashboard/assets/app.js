@@ -255,9 +255,11 @@ function showSummary() {
   const total = months.reduce((sum, row) => sum + row.salario_total, 0);
   const people = months.reduce((sum, row) => sum + row.funcionarios, 0);
   const summary = document.getElementById("salary-summary");
-  summary.textContent = people
-    ? `Salário médio ponderado no período: ${money.format(total / people)} (${integer.format(people)} funcionários-mês).`
-    : "Sem salários no período escolhido.";
+  if (PAGE.datasets.salary.missing) summary.textContent = `Salários: ${PAGE.datasets.salary.missing}.`;
+  else if (people) {
+    summary.textContent =
+      `Salário médio ponderado no período: ${money.format(total / people)} (${integer.format(people)} funcionários-mês).`;
+  } else summary.textContent = "Sem salários no período escolhido.";
 }
 
 async function draw() {
