@@ -14,7 +14,7 @@ from typing import Any
 
 from serving.dashboard import formats
 from serving.dashboard.gold import Dataset, read_gold
-from serving.dashboard.run_health import render_run_health
+from serving.dashboard.run_health import failure_reasons, render_run_health
 from serving.dashboard.vega import vega_bundle, vega_versions
 
 DASHBOARD_KEY = "reports/dashboard.html"
@@ -129,6 +129,18 @@ FILTERS = """
 </form>"""
 
 
+def _failure_banner(day: str, report: dict[str, Any]) -> str:
+    """A failed run is said at the top, with its first reason; the charts below show the previous gold."""
+    if report.get("status") != "failed":
+        return ""
+    reasons = failure_reasons(report)
+    more = f" (e mais {len(reasons) - 1})" if len(reasons) > 1 else ""
+    return (
+        f"<p class='failure-banner' role='alert'>A execução de {formats.date(day)} falhou: {escape(reasons[0])}{more}."
+        " <a href='#run-health'>Ver a saúde da execução</a>.</p>"
+    )
+
+
 def _json_for_script(value: Any) -> str:
     # Inside <script>, "</" would end the element; the escaped form is the same JSON.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
@@ -160,7 +172,7 @@ def render_dashboard(
         " Passe o cursor ou toque numa marca para ver o valor.</p>"
         "<ul class='legend' aria-label='Cores'><li class='clientes'>clientes</li><li class='salario'>salário</li>"
         "<li class='funcionarios'>funcionários</li><li class='contratos'>contratos</li></ul></header>"
-        f"{FILTERS}{sections}"
+        f"{_failure_banner(day, report)}{FILTERS}{sections}"
         f"<section id='run-health'><h2>Saúde da execução</h2>{render_run_health(report)}</section>"
         f"<footer>Gráficos: {escape(vega_versions())}, embutidos na página (funciona sem rede).</footer>"
         f'<script type="application/json" id="dashboard-data">{_json_for_script(page_data)}</script>'

@@ -332,6 +332,9 @@ def test_a_failed_run_says_why_and_names_its_quarantined_files(chromium: Chromiu
     assert load.console_errors == [] and offsite(load) == []
     assert chromium.evaluate("document.documentElement.scrollWidth") == PHONE
 
+    banner = chromium.evaluate("document.querySelector('.failure-banner').innerText")
+    assert banner.startswith("A execução de 10/03/2025 falhou: fonte partner_csv: landing/sftp/norte")
+    assert chromium.evaluate("document.querySelector('.failure-banner').getBoundingClientRect().top") < 400
     failure = chromium.evaluate(
         "(() => { const box = document.querySelector('#run-health .failure');"
         " return box && box.getBoundingClientRect().height > 0 ? box.innerText : null; })()"
@@ -417,6 +420,7 @@ def test_a_filter_redraws_the_client_marks_on_a_small_gold(chromium: Chromium, t
     small_catalog(tmp_path, salario_total=False)
     page = write_dashboard(tmp_path, DAY, {"status": "succeeded", "sources": {}})
     load = chromium.load(page.as_uri(), width=PHONE, ready=READY)
+    assert chromium.evaluate("document.querySelector('.failure-banner') === null")  # the run succeeded
     before = chromium.evaluate(MARKS)
     assert len(before["by_sex"]) == 3
 
