@@ -118,6 +118,29 @@ def _run(backend: Backend, day: str) -> dict[str, Any]:
 
 
 @app.command()
+def dashboard(
+    lake: LakeOption = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+) -> None:
+    """Serve the latest dashboard (lake/reports/dashboard.html) on http://127.0.0.1:PORT until Ctrl-C."""
+    from serving.dashboard.page import DASHBOARD_KEY
+    from serving.dashboard.server import dashboard_server
+
+    lake_root = _settings(lake).lake.resolve()
+    if not (lake_root / DASHBOARD_KEY).exists():
+        console.print(f"[red]no dashboard in {lake_root}: `lakehouse run` or `lakehouse demo` writes it[/red]")
+        raise typer.Exit(1)
+    server = dashboard_server(lake_root, port)
+    console.print(f"dashboard: http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def run(lake: LakeOption = None, date: DateOption = None) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
     backend, day = _backend(lake), _day(date)
