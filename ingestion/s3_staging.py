@@ -19,6 +19,7 @@ Listing merges S3 with the files Spark wrote locally, so list-after-write behave
 
 from __future__ import annotations
 
+import builtins
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -136,7 +137,7 @@ class StagedS3ObjectStore(S3ObjectStore):
             shutil.rmtree(local)
         super().delete_prefix(prefix)
 
-    def upload_outputs(self) -> list[str]:
+    def upload_outputs(self) -> builtins.list[str]:
         """Uploads what Spark wrote and the job left in place, to the same keys; returns those keys."""
         keys = self.local_outputs()
         for key in keys:
