@@ -41,7 +41,8 @@ class FileManifest:
             )
 
     def to_json(self) -> bytes:
-        return (json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+        """One JSON object on one line (JSON Lines): what Athena's JSON SerDe reads as one row."""
+        return (json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> FileManifest:

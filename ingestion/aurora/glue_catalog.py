@@ -6,38 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
-
 from ingestion.aurora import landing
 from ingestion.aurora.bronze import bronze_table_name
+from ingestion.glue_registration import athena_type
 from ingestion.manifest import FileManifest
 from ingestion.storage import S3ObjectStore
-
-
-def athena_type(data_type: pa.DataType) -> str:
-    if pa.types.is_boolean(data_type):
-        return "boolean"
-    if pa.types.is_int8(data_type):
-        return "tinyint"
-    if pa.types.is_int16(data_type):
-        return "smallint"
-    if pa.types.is_int32(data_type):
-        return "int"
-    if pa.types.is_int64(data_type):
-        return "bigint"
-    if pa.types.is_float32(data_type):
-        return "float"
-    if pa.types.is_float64(data_type):
-        return "double"
-    if pa.types.is_decimal(data_type):
-        return f"decimal({data_type.precision},{data_type.scale})"
-    if pa.types.is_date(data_type):
-        return "date"
-    if pa.types.is_timestamp(data_type):
-        return "timestamp"
-    if pa.types.is_string(data_type):
-        return "string"
-    raise TypeError(f"no Athena type for {data_type}")
 
 
 def table_of(manifest: FileManifest) -> str:

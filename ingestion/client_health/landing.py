@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, ClientFile, parse_landing_key
 from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery
 from ingestion.gate import DayGate, GateStatus, open_day
+from ingestion.glue_registration import register_manifest_outputs
 from ingestion.jobs import JobLauncher
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.quarantine import quarantine_file
@@ -32,19 +33,18 @@ def _quarantine(
     store: ObjectStore, gate: DayGate, arrived: ClientFile, etag: str, reason: str
 ) -> LandingOutcome:
     target = quarantine_file(store, SOURCE, arrived.day, arrived.file_id, arrived.key, reason)
-    write_manifest(
-        store,
-        FileManifest(
-            source=SOURCE,
-            day=arrived.day,
-            file_id=arrived.file_id,
-            key=arrived.key,
-            etag=etag,
-            status="quarantined",
-            reason=reason,
-            outputs=[target],
-        ),
+    manifest = FileManifest(
+        source=SOURCE,
+        day=arrived.day,
+        file_id=arrived.file_id,
+        key=arrived.key,
+        etag=etag,
+        status="quarantined",
+        reason=reason,
+        outputs=[target],
     )
+    write_manifest(store, manifest)
+    register_manifest_outputs(store, [manifest], [])
     if arrived.format is not None:
         gate.record_rejection(SOURCE, arrived.day, arrived.name, reason)
     return LandingOutcome(arrived.key, "quarantined", reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingestion.glue_registration import register_manifest_outputs
 from ingestion.jobs import JobLauncher
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.partner_csv.contract import SOURCE, parse_landing_key
@@ -45,22 +46,21 @@ def handle_upload(
         reason = str(exc)
         target = quarantine_file(store, SOURCE, landed.day, landed.file_id, key, reason)
         rows = count_data_lines(store.read_bytes(key)) if size else 0
-        write_manifest(
-            store,
-            FileManifest(
-                source=SOURCE,
-                day=landed.day,
-                file_id=landed.file_id,
-                key=key,
-                etag=etag,
-                status="quarantined",
-                rows_read=rows,
-                rows_quarantined=rows,
-                quarantined_by_reason={"file:rejected": rows} if rows else {},
-                reason=reason,
-                outputs=[target],
-            ),
+        manifest = FileManifest(
+            source=SOURCE,
+            day=landed.day,
+            file_id=landed.file_id,
+            key=key,
+            etag=etag,
+            status="quarantined",
+            rows_read=rows,
+            rows_quarantined=rows,
+            quarantined_by_reason={"file:rejected": rows} if rows else {},
+            reason=reason,
+            outputs=[target],
         )
+        write_manifest(store, manifest)
+        register_manifest_outputs(store, [manifest], [])
         return LandingOutcome(key, "quarantined", reason)
     run_id = launcher.start_job_run(
         job_name,

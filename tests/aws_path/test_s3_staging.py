@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
@@ -33,6 +35,23 @@ def _options(bucket: str, etag: str) -> dict[str, str]:
         "encoding": "utf-8",
         "ingested_at": f"{DAY}T11:00:00.000Z",
     }
+
+
+def _assert_registered_locations_hold_one_format(s3: Any, bucket: str) -> None:
+    """The job registered its partitions; each Hive location holds Parquet only, manifests JSON Lines only."""
+    glue = boto3.client("glue")
+    for table in ("partner_csv_employees", "partner_csv_quarantine"):
+        partitions = glue.get_partitions(DatabaseName="bronze", TableName=table)["Partitions"]
+        locations = [item["StorageDescriptor"]["Location"] for item in partitions if item["Values"] == [DAY]]
+        assert locations and locations[0].startswith(f"s3://{bucket}/")
+        prefix = locations[0].removeprefix(f"s3://{bucket}/")
+        found = keys_of(s3, bucket, prefix)
+        assert found and all(key.endswith(".parquet") for key in found), found
+    manifests = glue.get_table(DatabaseName="bronze", Name="ingestion_manifests")["Table"]
+    prefix = manifests["StorageDescriptor"]["Location"].removeprefix(f"s3://{bucket}/")
+    for key in keys_of(s3, bucket, prefix):
+        lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+        assert len(lines) == 1 and json.loads(lines[0])["source"] == "partner_csv"
 
 
 def _parquet(s3: Any, bucket: str, key: str) -> list[dict[str, Any]]:
@@ -122,6 +141,7 @@ def test_partner_csv_glue_job_runs_on_local_spark_against_the_bucket(
     )
     assert stored.outputs == [bronze_key, rejected_key]
     assert not any(key.startswith("_staging") for key in keys_of(s3, bucket))
+    _assert_registered_locations_hold_one_format(s3, bucket)
 
     # A corrected redelivery: the stale rejected rows are deleted on S3, as the job does on Glue.
     fixed = HEADER + "1,Ana,,30,true,1000.50,2025-03-01\n2,Bia,,31,true,10.00,2025-03-01\n"
