@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from ingestion.catalog import register_bronze_tables
@@ -29,6 +28,7 @@ from orchestration.gold_publication import PUBLISHED_SCHEMA, publish_gold
 from orchestration.job_record import FAILED, SUCCEEDED, write_job_record
 from orchestration.sla import JOB
 from orchestration.sources import all_bronze_tables
+from serving.table_readers import CatalogTableReader, TableReader
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +48,24 @@ def catalog_file(lake_root: Path) -> Path:
     return lake_root / "catalog.duckdb"
 
 
-def read_gold_contract_plans(catalog: Path) -> pa.Table:
+def read_gold_contract_plans(source: TableReader) -> pa.Table:
     """``gold.contract_plans`` as an Arrow table, in key order (the publication order is reproducible)."""
-    order = ", ".join(f'"{name}"' for name in contract_plans_key())
-    with duckdb.connect(str(catalog), read_only=True) as connection:
-        query = f"SELECT * FROM {PUBLISHED_SCHEMA}.{GOLD_MODEL} ORDER BY {order}"
-        return connection.execute(query).fetch_arrow_table()
+    table = source.read(PUBLISHED_SCHEMA, GOLD_MODEL).read_all()
+    return table.sort_by([(name, "ascending") for name in contract_plans_key()])
 
 
-def publish_contract_plans_to_opensearch(settings: Settings, catalog: Path) -> dict[str, Any]:
-    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL."""
+def publish_contract_plans_to_opensearch(settings: Settings, source: TableReader | Path) -> dict[str, Any]:
+    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL.
+
+    ``source`` reads gold: a ``TableReader`` (S3 through Glue on AWS) or the local catalog file.
+    """
     if not settings.opensearch_url:
         return {"status": "not_configured"}
     from serving.opensearch import OpenSearchPublisher, contract_plans_index
 
+    reader = CatalogTableReader(source) if isinstance(source, Path) else source
     result = OpenSearchPublisher.from_settings(settings).publish_table(
-        contract_plans_index(), read_gold_contract_plans(catalog)
+        contract_plans_index(), read_gold_contract_plans(reader)
     )
     return {
         "status": "published",
