@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.client_health.bronze import land_day
 from ingestion.client_health.contract import bronze_tables
 from ingestion.glue_registration import register_manifest_outputs
 from ingestion.manifest import FileManifest
-from ingestion.storage import store_for_uri
 
 OPTIONS = ("lake_uri", "day", "ingested_at")
 

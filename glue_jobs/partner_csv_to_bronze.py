@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.glue_registration import register_manifest_outputs
 from ingestion.manifest import FileManifest, write_manifest
@@ -14,7 +15,6 @@ from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, QUARANTINE_TA
 from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows, split_lines
 from ingestion.quarantine import quarantined_rows_key
 from ingestion.spark_output import write_single_parquet
-from ingestion.storage import store_for_uri
 
 OPTIONS = (
     "lake_uri",

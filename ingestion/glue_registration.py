@@ -24,10 +24,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingestion.catalog import BRONZE_SCHEMA, BronzeTable
+from core.catalog import BRONZE_SCHEMA, BronzeTable
+from core.storage import ObjectStore, S3ObjectStore
 from ingestion.ingestion_tables import MANIFESTS_TABLE
 from ingestion.manifest import FileManifest
-from ingestion.storage import ObjectStore, S3ObjectStore
 
 # The partition key of tables whose files sit in one folder per day without a Hive ``name=`` folder.
 DAY_FOLDER_PARTITION = "day"

@@ -29,8 +29,8 @@ import pyarrow as pa
 import requests
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
-from serving.secrets import resolve_secret
+from core.secrets import resolve_secret
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

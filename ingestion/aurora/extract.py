@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from core.settings import Settings
+from core.storage import LocalObjectStore, ObjectStore, file_md5
 from ingestion.aurora import landing
 from ingestion.aurora.drift import compare, null_filled_fields
 from ingestion.aurora.source import Source, open_source
 from ingestion.aurora.urls import SourceUrl, parse_source_url
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore, ObjectStore, file_md5
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.catalog import register_bronze_tables
+from core.storage import LocalObjectStore
 from ingestion.aurora.bronze import aurora_bronze_tables
 from ingestion.aurora.extract import ExtractOptions, extract_tables
 from ingestion.aurora.landing import day_key
 from ingestion.aurora.source import open_source
-from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import read_manifests
-from ingestion.storage import LocalObjectStore
 from tests.aurora.conftest import run_sql
 
 pytestmark = pytest.mark.servers

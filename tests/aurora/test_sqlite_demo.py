@@ -12,14 +12,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.catalog import register_bronze_tables
+from core.settings import Settings
 from ingestion.aurora.bronze import aurora_bronze_tables
 from ingestion.aurora.demo_db import DEMO_TABLES, DemoKeys, create_demo_database
 from ingestion.aurora.extract import ExtractOptions, aurora_configured, demo_database_path, extract_tables
 from ingestion.aurora.landing import day_key
 from ingestion.aurora.source import open_source
-from ingestion.catalog import register_bronze_tables
 from ingestion.cpf import is_valid_cpf
-from ingestion.settings import Settings
 
 DAY = "2025-03-10"
 

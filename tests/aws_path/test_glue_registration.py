@@ -7,7 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingestion.catalog import BronzeTable
+from core.catalog import BronzeTable
+from core.storage import LocalObjectStore, S3ObjectStore
 from ingestion.client_health import contract as client_health
 from ingestion.glue_registration import (
     DAY_FOLDER_PARTITION,
@@ -19,7 +20,6 @@ from ingestion.glue_registration import (
 from ingestion.ingestion_tables import MANIFESTS_TABLE
 from ingestion.manifest import FileManifest, read_manifests, write_manifest
 from ingestion.partner_csv.contract import BRONZE_TABLE, QUARANTINE_TABLE
-from ingestion.storage import LocalObjectStore, S3ObjectStore
 
 DAY = "2025-03-10"
 

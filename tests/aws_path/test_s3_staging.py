@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
+from core.s3_staging import StagedS3ObjectStore, active_staging_area, staged_s3_io
+from core.storage import S3ObjectStore, store_for_uri
 from glue_jobs import partner_csv_to_bronze
 from ingestion.manifest import FileManifest
-from ingestion.s3_staging import StagedS3ObjectStore, active_staging_area, staged_s3_io
-from ingestion.storage import S3ObjectStore, store_for_uri
 from tests.aws_path.conftest import keys_of
 
 DAY = "2025-03-10"

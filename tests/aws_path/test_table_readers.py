@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingestion.settings import Settings
-from orchestration.positional_day import read_gold_contract_plans
+from core.settings import Settings
+from jobs.positional_day import read_gold_contract_plans
 from serving.mysql import employee_batches, publish_employees
 from serving.table_readers import CatalogTableReader, GlueTableReader, arrow_type
 from tests.aws_path.conftest import put_parquet, replace_glue_table

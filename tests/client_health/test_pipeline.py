@@ -18,16 +18,18 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.calendar import SAO_PAULO
+from core.backend import build_backend
+from core.calendar import SAO_PAULO
+from core.gate import LocalDayGate
+from core.layout import LakeLayout
+from core.settings import Settings
 from ingestion.client_health.contract import bronze_key, delivered_schema
 from ingestion.client_health.landing import day_status
 from ingestion.client_health.pseudonym import pseudonymous_id
 from ingestion.client_health.quality import client_health_quality
 from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
 from ingestion.cpf import format_cpf, generate_cpf
-from ingestion.gate import LocalDayGate
-from ingestion.settings import Settings
-from orchestration import dbt_runner
+from jobs import dbt as dbt_runner
 from orchestration.cli import app
 from orchestration.pipeline import run_day
 from serving.dashboard import write_dashboard
@@ -110,8 +112,8 @@ def day_lake(tmp_path_factory: pytest.TempPathFactory, spark: object) -> Iterato
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-        report = run_day(Settings().for_lake(root), DAY)
-        report["sources"]["client_health"]["quality"] = client_health_quality(root, DAY)
+        report = run_day(build_backend(Settings().for_lake(root)), DAY)
+        report["sources"]["client_health"]["quality"] = client_health_quality(LakeLayout.local(root), DAY)
         yield Lake(root, report)
 
 
@@ -207,7 +209,7 @@ def test_a_rerun_changes_nothing(day_lake: Lake, monkeypatch: pytest.MonkeyPatch
     bronze = day_lake.root / bronze_key("json", DAY)
     before, ids, landed = os.readlink(link), set(day_lake.gold_rows()), bronze.stat().st_mtime_ns
     job_run = day_status(LocalDayGate(day_lake.root), DAY).run_id
-    report = run_day(Settings().for_lake(day_lake.root), DAY)
+    report = run_day(build_backend(Settings().for_lake(day_lake.root)), DAY)
     assert report["status"] == "succeeded"
     assert day_status(LocalDayGate(day_lake.root), DAY).run_id == job_run  # the gate did not reopen
     assert bronze.stat().st_mtime_ns == landed

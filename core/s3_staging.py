@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from ingestion.storage import ObjectInfo, S3ObjectStore, file_md5
+from core.storage import ObjectInfo, S3ObjectStore, file_md5
 
 _ACTIVE_AREA: ContextVar[StagingArea | None] = ContextVar("lakehouse_s3_staging_area", default=None)
 

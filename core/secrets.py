@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ingestion.settings import Backend, Settings
+from core.settings import Backend, Settings
 
 
 class SecretUnavailableError(RuntimeError):
