@@ -6,6 +6,7 @@ Scheduler, Step Functions, DynamoDB, CloudFormation, STS, ...); Step Functions d
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ def start_sandbox(port: int = 0, host: str = "127.0.0.1", statement_log: Path | 
     ``statement_log``: a JSON Lines file receiving every Athena statement and its outcome."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

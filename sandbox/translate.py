@@ -17,6 +17,7 @@ The rewrites:
 6. ``from_iso8601_timestamp(text)``: ISO 8601 only; a space instead of ``T`` fails (DuckDB's cast
    accepts it), which ``try()`` turns into null.
 7. ``cast(double as varchar)``: Trino writes doubles in scientific notation (``1.23E2``).
+8. an unnamed result column is ``_col<position>`` (DuckDB names it after the expression).
 """
 
 from __future__ import annotations
@@ -131,10 +132,22 @@ def parse_athena(sql: str) -> exp.Expression:
     return parsed
 
 
+def _name_result_columns(tree: exp.Expression) -> None:  # 8
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    for position, expression in enumerate(select.expressions):
+        if not isinstance(expression, exp.Alias | exp.Column | exp.Star) and not expression.is_star:
+            expression.replace(exp.alias_(expression.copy(), f"_col{position}"))
+
+
 def to_duckdb(statement: exp.Expression, rename_table: Callable[[exp.Table], None] | None = None) -> str:
     """The DuckDB text of an Athena statement, after the rewrites (and ``rename_table`` on each table)."""
     tree = statement.copy()
     if rename_table is not None:
-        for table in tree.find_all(exp.Table):
+        for table in list(tree.find_all(exp.Table)):
             rename_table(table)
+    _name_result_columns(tree)
     return tree.transform(_rewrite).sql(dialect="duckdb")
