@@ -10,7 +10,7 @@ from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.client_health.bronze import land_day
 from ingestion.client_health.contract import bronze_tables
-from ingestion.glue_registration import register_manifest_outputs
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest
 
 OPTIONS = ("lake_uri", "day", "ingested_at")
@@ -19,7 +19,7 @@ OPTIONS = ("lake_uri", "day", "ingested_at")
 def run_job(spark: SparkSession, options: dict[str, str]) -> list[FileManifest]:
     store = store_for_uri(options["lake_uri"])
     manifests = land_day(spark, store, options["day"], options["ingested_at"])
-    register_manifest_outputs(store, manifests, bronze_tables())
+    register_written_bronze(store, bronze_tables())
     return manifests
 
 

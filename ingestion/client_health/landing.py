@@ -15,7 +15,7 @@ from core.launchers import JobLauncher
 from core.storage import ObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, ClientFile, parse_landing_key
 from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery
-from ingestion.glue_registration import register_manifest_outputs
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.quarantine import quarantine_file
 
@@ -44,7 +44,7 @@ def _quarantine(
         outputs=[target],
     )
     write_manifest(store, manifest)
-    register_manifest_outputs(store, [manifest], [])
+    register_written_bronze(store, [])
     if arrived.format is not None:
         gate.record_rejection(SOURCE, arrived.day, arrived.name, reason)
     return LandingOutcome(arrived.key, "quarantined", reason)

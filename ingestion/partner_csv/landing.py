@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from core.launchers import JobLauncher
 from core.storage import ObjectStore
-from ingestion.glue_registration import register_manifest_outputs
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.partner_csv.contract import SOURCE, parse_landing_key
 from ingestion.partner_csv.validation import HEAD_BYTES, InvalidUpload, detect_format
@@ -60,7 +60,7 @@ def handle_upload(
             outputs=[target],
         )
         write_manifest(store, manifest)
-        register_manifest_outputs(store, [manifest], [])
+        register_written_bronze(store, [])
         return LandingOutcome(key, "quarantined", reason)
     run_id = launcher.start_job_run(
         job_name,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from core.gate import DayGate, open_day
 from core.launchers import JobLauncher
 from core.storage import ObjectStore
-from ingestion.glue_registration import register_manifest_outputs
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest
 from ingestion.positional.converter import SOURCE, convert_file, parse_landing_key
 from ingestion.positional.layout import Layout, UnknownLayoutError, default_layouts, layout_for_filename
@@ -43,7 +43,7 @@ def handle_landed_file(services: PositionalServices, key: str) -> LandedOutcome:
     landed = parse_landing_key(key)
     manifest = convert_file(services.store, key, services.layouts, services.block_bytes)
     # Registered before the gate can start the day's job, which reads these tables.
-    register_manifest_outputs(services.store, [manifest], positional_bronze_tables(services.layouts))
+    register_written_bronze(services.store, positional_bronze_tables(services.layouts))
     try:
         layout = layout_for_filename(landed.name, services.layouts).name
     except UnknownLayoutError:

@@ -40,18 +40,25 @@ def _options(bucket: str, etag: str) -> dict[str, str]:
 def _assert_registered_locations_hold_one_format(s3: Any, bucket: str) -> None:
     """The job registered its partitions; each Hive location holds Parquet only, manifests JSON Lines only."""
     glue = boto3.client("glue")
-    for table in ("partner_csv_employees", "partner_csv_quarantine"):
+    for table, suffix in (
+        ("partner_csv_employees", ".parquet"),
+        ("partner_csv_quarantine", ".parquet"),
+        ("ingestion_manifests", ".json"),
+    ):
         partitions = glue.get_partitions(DatabaseName="bronze", TableName=table)["Partitions"]
-        locations = [item["StorageDescriptor"]["Location"] for item in partitions if item["Values"] == [DAY]]
-        assert locations and locations[0].startswith(f"s3://{bucket}/")
-        prefix = locations[0].removeprefix(f"s3://{bucket}/")
-        found = keys_of(s3, bucket, prefix)
-        assert found and all(key.endswith(".parquet") for key in found), found
-    manifests = glue.get_table(DatabaseName="bronze", Name="ingestion_manifests")["Table"]
-    prefix = manifests["StorageDescriptor"]["Location"].removeprefix(f"s3://{bucket}/")
-    for key in keys_of(s3, bucket, prefix):
-        lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
-        assert len(lines) == 1 and json.loads(lines[0])["source"] == "partner_csv"
+        locations = [
+            item["StorageDescriptor"]["Location"]
+            for item in partitions
+            if item["StorageDescriptor"]["Location"].startswith(f"s3://{bucket}/")
+        ]
+        assert locations, table
+        for location in locations:
+            found = keys_of(s3, bucket, location.removeprefix(f"s3://{bucket}/"))
+            assert found and all(key.endswith(suffix) for key in found), found
+            if suffix == ".json":
+                for key in found:
+                    lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+                    assert len(lines) == 1 and json.loads(lines[0])["source"] == "partner_csv"
 
 
 def _parquet(s3: Any, bucket: str, key: str) -> list[dict[str, Any]]:
