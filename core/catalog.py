@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
+
+from core.athena_publication import publish_gold_athena
+from core.table_readers import CatalogTableReader, GlueTableReader, TableReader
 
 BRONZE_SCHEMA = "bronze"
 
@@ -110,6 +114,19 @@ class Catalog(Protocol):
         """Makes every table readable by dbt in schema ``bronze`` with every file landed so far."""
         ...
 
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Publishes the audited ``gold_build`` tables (name -> partition columns) as ``gold``; only
+        called once the whole dbt build, tests included, succeeded. Returns one report entry per table."""
+        ...
+
+    def table_reader(self) -> TableReader:
+        """Reads published tables (``schema``, ``table``) for the publishers (MySQL, OpenSearch)."""
+        ...
+
+
+# Gold publication on the embedded catalog is a serving function; named, not imported, from this layer.
+_DUCKDB_GOLD_PUBLICATION = "serving.gold_publication"
+
 
 @dataclass(frozen=True)
 class DuckDbCatalog:
@@ -120,6 +137,16 @@ class DuckDbCatalog:
 
     def register_bronze(self, tables: Iterable[BronzeTable]) -> None:
         register_bronze_tables(self.catalog_path, self.lake_root, tables)
+
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        publication = importlib.import_module(_DUCKDB_GOLD_PUBLICATION)
+        return [
+            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
+            for table in publication.publish_gold(self.catalog_path, self.lake_root, tables)
+        ]
+
+    def table_reader(self) -> TableReader:
+        return CatalogTableReader(self.catalog_path)
 
 
 def athena_type(data_type: pa.DataType) -> str:
@@ -264,7 +291,8 @@ class GlueCatalog:
     """Bronze tables as Glue Data Catalog tables over the lake bucket (Athena and dbt-athena read them).
 
     Each table is created or updated in place (new source columns widen it); each partition folder found
-    under its prefix is added as a partition, so a new ingestion day is visible at once.
+    under its prefix is added as a partition, so a new ingestion day is visible at once. Gold is
+    published by switching ``gold.<table>`` to a new versioned location (``core.athena_publication``).
     """
 
     client: Any  # a boto3 Glue client
@@ -273,3 +301,10 @@ class GlueCatalog:
 
     def register_bronze(self, tables: Iterable[BronzeTable]) -> None:
         register_bronze_tables_in_glue(self.store.bucket, self.store.client, self.client, tables, self.database)
+
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        published = publish_gold_athena(self.client, self.store.client, self.store.bucket, list(tables))
+        return [table.as_report() for table in published]
+
+    def table_reader(self) -> TableReader:
+        return GlueTableReader(self.client, self.store.client)

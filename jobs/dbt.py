@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.backend import Backend
 from core.layout import LakeLayout
 from core.settings import Settings
 from ingestion.client_health.pseudonym import dbt_secret_environment
@@ -106,3 +107,14 @@ def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
+
+
+def run_dbt_on(backend: Backend, command: list[str]) -> DbtSummary:
+    """``dbt <command>`` on the backend's target (dbt-duckdb locally, dbt-athena on AWS); dbt's own state
+    (target/, logs/) stays in the settings' local lake folder on both."""
+    return run_dbt(command, backend.settings, target=backend.dbt_target, extra_env=backend.dbt_environment)
+
+
+def built_gold_models(settings: Settings) -> dict[str, list[str]]:
+    """The gold models of the last dbt run of these settings (see ``run_dbt_on``)."""
+    return gold_models(LakeLayout.local(settings.lake))

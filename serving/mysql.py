@@ -43,7 +43,7 @@ from pydantic import SecretStr
 
 from core.secrets import resolve_secret
 from core.settings import Settings
-from serving.table_readers import CatalogTableReader, TableReader
+from core.table_readers import CatalogTableReader, TableReader
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.athena_publication import (
+from core.athena_publication import (
     PublicationError,
     prune_gold_versions,
     publish_gold_athena,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +59,17 @@ class AthenaPublishedTable:
     location: str
     partitions: int
     objects: int
+    rows: int
     previous_version: str | None
+
+    def as_report(self) -> dict[str, Any]:
+        return {
+            "table": f"gold.{self.name}",
+            "rows": self.rows,
+            "version": self.version,
+            "location": self.location,
+            "previous_version": self.previous_version,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,18 @@ def _built_objects(s3: Any, glue: Any, table: dict[str, Any], database: str) -> 
             relative = f"{folder}/{name}" if folder else name
             built.append(_BuiltObject(f"{bucket}/{item['Key']}", relative, str(item["ETag"]).strip('"'), int(item["Size"])))
     return sorted(built, key=lambda item: item.relative)
+
+
+def _rows(s3: Any, objects: Sequence[_BuiltObject]) -> int:
+    """Rows of the built Parquet files, from their footers (gold files are small: each is read whole)."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for item in objects:
+        bucket, _, key = item.key.partition("/")
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        total += pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
+    return total
 
 
 def content_version(table: dict[str, Any], objects: Sequence[_BuiltObject]) -> str:
@@ -276,7 +299,8 @@ def publish_table_athena(
     ) if build.get("PartitionKeys") else []
     _ensure_database(glue, published_database)
     previous = _switch(glue, published_database, build, location, version, partition_values, clock)
-    return AthenaPublishedTable(name, version, location, len(partition_values), len(objects), previous)
+    rows = _rows(s3, objects)
+    return AthenaPublishedTable(name, version, location, len(partition_values), len(objects), rows, previous)
 
 
 def publish_gold_athena(
@@ -322,7 +346,10 @@ def rollback_gold_athena(
         {tuple(part.split("=", 1)[1] for part in item["Key"][len(prefix) :].split("/")[:-1]) for item in objects}
     ) if current.get("PartitionKeys") else []
     previous = _switch(glue, published_database, current, location, target["version"], partition_values, clock)
-    return AthenaPublishedTable(name, target["version"], location, len(partition_values), len(objects), previous)
+    rows = _rows(s3, [_BuiltObject(f"{bucket_name}/{item['Key']}", "", "", int(item["Size"])) for item in objects])
+    return AthenaPublishedTable(
+        name, target["version"], location, len(partition_values), len(objects), rows, previous
+    )
 
 
 def prune_gold_versions(
