@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 
 from core.settings import Settings
+from core.table_readers import CatalogTableReader, GlueTableReader, arrow_type
 from jobs.positional_day import read_gold_contract_plans
 from serving.mysql import employee_batches, publish_employees
-from core.table_readers import CatalogTableReader, GlueTableReader, arrow_type
 from tests.aws_path.conftest import put_parquet, replace_glue_table
 from tests.mysql.test_publish import silver_row, table_rows, url, write_silver
 
