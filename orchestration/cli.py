@@ -339,6 +339,22 @@ def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, b
     )
 
 
+@app.command()
+def upload(
+    bucket: Annotated[str, typer.Option("--bucket", help="The lake bucket (created if missing).")],
+    folders: Annotated[list[str] | None, typer.Argument(help="Lake folders to copy (default: landing).")] = None,
+    lake: LakeOption = None,
+) -> None:
+    """Copy folders of a local lake (the demo's landing files) into a bucket, same keys (the sandbox's S3)."""
+    import boto3
+
+    from sandbox.lake import upload_folders
+
+    settings = _settings(lake)
+    written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
+    console.print(f"uploaded {written:,} objects to s3://{bucket}/")
+
+
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
