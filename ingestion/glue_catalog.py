@@ -61,7 +61,9 @@ def partition_keys(table: BronzeTable) -> list[str]:
     levels = table.relative_glob().split("/")[:-1]
     wildcards = [index for index, level in enumerate(levels) if level == "*"]
     return [
-        table.partition_columns[position] if position < len(table.partition_columns) else f"partition_{position}"
+        table.partition_columns[position]
+        if position < len(table.partition_columns)
+        else f"partition_{position}"
         for position, _index in enumerate(wildcards)
     ]
 
@@ -76,11 +78,15 @@ def partitions_present(table: BronzeTable, keys: Iterable[str]) -> dict[tuple[st
             continue
         folders = relative.split("/")[:-1]
         values = []
-        for position, (level, folder) in enumerate(
+        for position, (_level, folder) in enumerate(
             (level, folder) for level, folder in zip(levels, folders, strict=True) if level == "*"
         ):
             name, separator, value = folder.partition("=")
-            is_hive = separator and position < len(table.partition_columns) and name == table.partition_columns[position]
+            is_hive = (
+                separator
+                and position < len(table.partition_columns)
+                and name == table.partition_columns[position]
+            )
             values.append(value if is_hive else folder)
         found[tuple(values)] = "/".join(folders) + "/"
     return found
@@ -131,14 +137,19 @@ def register_bronze_tables_in_glue(
             continue
         existing = {
             tuple(partition["Values"])
-            for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table.name)
+            for page in glue.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=table.name
+            )
             for partition in page["Partitions"]
         }
         new = [
             {
                 "Values": list(values),
                 "StorageDescriptor": {
-                    **{key: definition["StorageDescriptor"][key] for key in ("InputFormat", "OutputFormat", "SerdeInfo")},
+                    **{
+                        key: definition["StorageDescriptor"][key]
+                        for key in ("InputFormat", "OutputFormat", "SerdeInfo")
+                    },
                     "Columns": definition["StorageDescriptor"]["Columns"],
                     "Location": store.uri(base + folder),
                 },

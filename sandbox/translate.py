@@ -150,4 +150,12 @@ def to_duckdb(statement: exp.Expression, rename_table: Callable[[exp.Table], Non
         for table in list(tree.find_all(exp.Table)):
             rename_table(table)
     _name_result_columns(tree)
-    return tree.transform(_rewrite).sql(dialect="duckdb")
+    # Children first, so a rewritten node's arguments are rewritten too (cast(normalize(...) as varchar)).
+    for node in reversed(list(tree.walk(bfs=False))):
+        rewritten = _rewrite(node)
+        if rewritten is not node:
+            if node is tree:
+                tree = rewritten
+            else:
+                node.replace(rewritten)
+    return tree.sql(dialect="duckdb")
