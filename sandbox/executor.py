@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,9 @@ def split_name(name: str, default_database: str | None) -> tuple[str, str]:
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "(<[":
             depth += 1
@@ -334,7 +336,7 @@ class Statement:
     def _dispatch(self) -> Outcome:
         sql = self.sql
         flags = re.I | re.S
-        handlers: list[tuple[str, Any]] = [
+        handlers: list[tuple[str, Callable[[re.Match[str]], Outcome]]] = [
             (r"^(select|with|values|\()\b", self._select),
             (
                 r"^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?(?P<name>" + NAME + r")",
@@ -408,7 +410,7 @@ class Statement:
         for pattern, handler in handlers:
             match = re.match(pattern, sql, flags)
             if match:
-                return handler(match)  # type: ignore[no-any-return]
+                return handler(match)
         raise StatementFailed(f"NOT_SUPPORTED: the sandbox does not execute: {sql.split()[0] if sql else ''}")
 
     # resolution
@@ -420,7 +422,7 @@ class Statement:
             raise StatementFailed(f"TABLE_NOT_FOUND: Table '{CATALOG}.{database}.{name}' does not exist")
         return table
 
-    def _translate(self, tree: exp.Expression, database: str) -> str:
+    def _translate(self, tree: exp.Expr, database: str) -> str:
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
         def rename(table: exp.Table) -> None:
@@ -551,7 +553,9 @@ class Statement:
         if ("information_schema", view) in self.prepared:
             return
         self.prepared.add(("information_schema", view))
-        rows_tables, rows_columns, rows_views = [], [], []
+        rows_tables: list[tuple[Any, ...]] = []
+        rows_columns: list[tuple[Any, ...]] = []
+        rows_views: list[tuple[Any, ...]] = []
         databases = self.catalog.databases()
         for database in databases:
             for table in self.catalog.tables(database):
@@ -579,7 +583,7 @@ class Statement:
                             "partition key" if column in table.get("PartitionKeys", []) else None,
                         )
                     )
-        definitions = {
+        definitions: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
             "schemata": (
                 "catalog_name VARCHAR, schema_name VARCHAR",
                 [(CATALOG, name) for name in databases],

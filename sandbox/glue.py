@@ -66,8 +66,8 @@ class SandboxCatalog:
             "aws_secret_access_key": "sandbox",
             "region_name": "us-east-1",
         }
-        self.glue = boto3.client("glue", **options)
-        self.s3 = boto3.client("s3", **options)
+        self.glue: Any = boto3.client("glue", **options)
+        self.s3: Any = boto3.client("s3", **options)
 
     # databases
     def databases(self) -> list[str]:
