@@ -361,5 +361,18 @@ def aws_template() -> None:
     typer.echo(template_json(_settings(None)))
 
 
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 4566,
+    statement_log: Annotated[
+        Path | None, typer.Option("--statement-log", help="JSON Lines file receiving every Athena statement.")
+    ] = None,
+) -> None:
+    """Run the offline AWS stand-in (moto, Athena executed on DuckDB) until Ctrl-C; prints its environment."""
+    from sandbox import serve_sandbox
+
+    serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
+
+
 if __name__ == "__main__":
     app()

@@ -185,11 +185,9 @@ def install_executing_athena(endpoint: str, statement_log: Path | None) -> None:
         query_id = self._get_param("QueryExecutionId")
         execution = _REGISTRY.executions.get(query_id)
         if execution is None:
-            return self.error("InvalidRequestException", f"QueryExecution {query_id} was not found", 400)
+            return self.error(f"QueryExecution {query_id} was not found", 400)
         if execution.state != "SUCCEEDED":
-            return self.error(
-                "InvalidRequestException", f"Query has not yet finished. Current state: {execution.state}", 400
-            )
+            return self.error(f"Query has not yet finished. Current state: {execution.state}", 400)
         limit = min(int(self._get_param("MaxResults") or PAGE_LIMIT), PAGE_LIMIT)
         start = int(self._get_param("NextToken") or 0)
         header = (
@@ -200,7 +198,8 @@ def install_executing_athena(endpoint: str, statement_log: Path | None) -> None:
         result: dict[str, Any] = {
             "ResultSet": {
                 "Rows": [
-                    {"Data": [{} if value is None else {"VarCharValue": value} for value in row]} for row in page
+                    {"Data": [{} if value is None else {"VarCharValue": value} for value in row]}
+                    for row in page
                 ],
                 "ResultSetMetadata": {"ColumnInfo": execution.columns},
             },

@@ -14,7 +14,7 @@ import datetime as dt
 import decimal
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,9 @@ def split_name(name: str, default_database: str | None) -> tuple[str, str]:
 
 
 def split_top_level(text: str, separator: str = ",") -> list[str]:
-    items, depth, current = [], 0, []
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "(<[":
             depth += 1
@@ -192,7 +194,7 @@ def duckdb_type_to_glue(duckdb_type: str) -> str:
         return simple[text]
     if text in {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}:
         raise StatementFailed("NOT_SUPPORTED: Unsupported Hive type: timestamp(3) with time zone")
-    if text == "\"NULL\"" or text == "NULL":
+    if text == '"NULL"' or text == "NULL":
         return "string"
     raise StatementFailed(f"NOT_SUPPORTED: Unsupported Hive type: {duckdb_type.lower()}")
 
@@ -278,18 +280,25 @@ class AthenaExecutor:
         self.catalog = SandboxCatalog(endpoint)
         self.connection = duckdb.connect()
         self.lock = threading.Lock()
+        # DuckDB view SQL per (database, table) as last created: unchanged tables are not rebound.
+        self.views: dict[tuple[str, str], str] = {}
+        self.parquet_columns: dict[tuple[str, ...], list[str]] = {}
         host = endpoint.removeprefix("http://").removeprefix("https://")
         self.connection.execute(f"LOAD '{httpfs_extension_path()}'")
         self.connection.execute(
             "CREATE SECRET sandbox_s3 (TYPE s3, KEY_ID 'sandbox', SECRET 'sandbox', REGION 'us-east-1', "
             f"ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false)"
         )
+        # Data files are immutable once written (every write has a new name), so HEADs can be cached.
+        self.connection.execute("SET enable_http_metadata_cache = true")
         self.connection.execute(f"ATTACH ':memory:' AS {CATALOG}")
         self.connection.execute(f"ATTACH ':memory:' AS {INFORMATION}")
         prepare_connection(self.connection)
 
     # entry point
-    def execute(self, sql: str, database: str | None, query_id: str, output_location: str | None = None) -> Outcome:
+    def execute(
+        self, sql: str, database: str | None, query_id: str, output_location: str | None = None
+    ) -> Outcome:
         with self.lock:
             statement = Statement(self, strip_comments(sql), (database or "default").lower(), query_id)
             statement.output_location = output_location
@@ -327,27 +336,72 @@ class Statement:
     def _dispatch(self) -> Outcome:
         sql = self.sql
         flags = re.I | re.S
-        handlers: list[tuple[str, Any]] = [
+        handlers: list[tuple[str, Callable[[re.Match[str]], Outcome]]] = [
             (r"^(select|with|values|\()\b", self._select),
-            (r"^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?(?P<name>" + NAME + r")", self._create_database),
+            (
+                r"^create\s+(database|schema)\s+(if\s+not\s+exists\s+)?(?P<name>" + NAME + r")",
+                self._create_database,
+            ),
             (r"^drop\s+(database|schema)\s+(if\s+exists\s+)?(?P<name>" + NAME + r")", self._drop_database),
             (
                 r"^create\s+table\s+(?P<if_not>if\s+not\s+exists\s+)?(?P<name>" + NAME + r")\s+"
                 r"(with\s*\((?P<props>.*?)\)\s*)?as\s+(?P<query>.*?)(\s+with\s+no\s+data)?$",
                 self._create_table_as,
             ),
-            (r"^create\s+(?P<replace>or\s+replace\s+)?view\s+(?P<name>" + NAME + r")\s+as\s+(?P<query>.*)$", self._create_view),
-            (r"^create\s+external\s+table\s+(?P<if_not>if\s+not\s+exists\s+)?(?P<name>" + NAME + r")\s*\((?P<rest>.*)$", self._create_external_table),
-            (r"^insert\s+into\s+(?P<name>" + NAME + r")\s*(?P<columns>\([^)]*\))?\s*(?P<query>(select|with|values|\().*)$", self._insert),
-            (r"^drop\s+(?P<kind>table|view)\s+(?P<if_exists>if\s+exists\s+)?(?P<name>" + NAME + r")$", self._drop),
-            (r"^alter\s+table\s+(?P<name>" + NAME + r")\s+add\s+(?P<if_not>if\s+not\s+exists\s+)?(?P<rest>partition.*)$", self._add_partitions),
-            (r"^alter\s+table\s+(?P<name>" + NAME + r")\s+drop\s+(if\s+exists\s+)?(?P<rest>partition.*)$", self._drop_partitions),
-            (r"^alter\s+table\s+(?P<name>" + NAME + r")\s+(partition\s*\((?P<spec>[^)]*)\)\s*)?set\s+location\s+(?P<location>'[^']*')$", self._set_location),
-            (r"^alter\s+table\s+(?P<name>" + NAME + r")\s+rename\s+to\s+(?P<new>" + NAME + r")$", self._rename),
-            (r"^alter\s+table\s+(?P<name>" + NAME + r")\s+set\s+tblproperties\s*\((?P<props>.*)\)$", self._set_properties),
+            (
+                r"^create\s+(?P<replace>or\s+replace\s+)?view\s+(?P<name>"
+                + NAME
+                + r")\s+as\s+(?P<query>.*)$",
+                self._create_view,
+            ),
+            (
+                r"^create\s+external\s+table\s+(?P<if_not>if\s+not\s+exists\s+)?(?P<name>"
+                + NAME
+                + r")\s*\((?P<rest>.*)$",
+                self._create_external_table,
+            ),
+            (
+                r"^insert\s+into\s+(?P<name>"
+                + NAME
+                + r")\s*(?P<columns>\([^)]*\))?\s*(?P<query>(select|with|values|\().*)$",
+                self._insert,
+            ),
+            (
+                r"^drop\s+(?P<kind>table|view)\s+(?P<if_exists>if\s+exists\s+)?(?P<name>" + NAME + r")$",
+                self._drop,
+            ),
+            (
+                r"^alter\s+table\s+(?P<name>"
+                + NAME
+                + r")\s+add\s+(?P<if_not>if\s+not\s+exists\s+)?(?P<rest>partition.*)$",
+                self._add_partitions,
+            ),
+            (
+                r"^alter\s+table\s+(?P<name>" + NAME + r")\s+drop\s+(if\s+exists\s+)?(?P<rest>partition.*)$",
+                self._drop_partitions,
+            ),
+            (
+                r"^alter\s+table\s+(?P<name>"
+                + NAME
+                + r")\s+(partition\s*\((?P<spec>[^)]*)\)\s*)?set\s+location\s+(?P<location>'[^']*')$",
+                self._set_location,
+            ),
+            (
+                r"^alter\s+table\s+(?P<name>" + NAME + r")\s+rename\s+to\s+(?P<new>" + NAME + r")$",
+                self._rename,
+            ),
+            (
+                r"^alter\s+table\s+(?P<name>" + NAME + r")\s+set\s+tblproperties\s*\((?P<props>.*)\)$",
+                self._set_properties,
+            ),
             (r"^msck\s+repair\s+table\s+(?P<name>" + NAME + r")$", self._repair),
             (r"^show\s+(databases|schemas)(\s+like\s+(?P<pattern>'[^']*'))?$", self._show_databases),
-            (r"^show\s+(tables|views)(\s+(in|from)\s+(?P<db>" + NAME + r"))?(\s+(like\s+)?(?P<pattern>'[^']*'))?$", self._show_tables),
+            (
+                r"^show\s+(tables|views)(\s+(in|from)\s+(?P<db>"
+                + NAME
+                + r"))?(\s+(like\s+)?(?P<pattern>'[^']*'))?$",
+                self._show_tables,
+            ),
             (r"^show\s+partitions\s+(?P<name>" + NAME + r")$", self._show_partitions),
             (r"^show\s+columns\s+(in|from)\s+(?P<name>" + NAME + r")$", self._show_columns),
             (r"^show\s+tblproperties\s+(?P<name>" + NAME + r")$", self._show_properties),
@@ -356,7 +410,7 @@ class Statement:
         for pattern, handler in handlers:
             match = re.match(pattern, sql, flags)
             if match:
-                return handler(match)  # type: ignore[no-any-return]
+                return handler(match)
         raise StatementFailed(f"NOT_SUPPORTED: the sandbox does not execute: {sql.split()[0] if sql else ''}")
 
     # resolution
@@ -368,7 +422,7 @@ class Statement:
             raise StatementFailed(f"TABLE_NOT_FOUND: Table '{CATALOG}.{database}.{name}' does not exist")
         return table
 
-    def _translate(self, tree: exp.Expression, database: str) -> str:
+    def _translate(self, tree: exp.Expr, database: str) -> str:
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
         def rename(table: exp.Table) -> None:
@@ -405,8 +459,11 @@ class Statement:
             body = self._translate_sql(presto_view_sql(table.get("ViewOriginalText", "")), database)
         else:
             body = self._table_scan(database, table)
+        if self.executor.views.get((database, name)) == body:
+            return
         self._duckdb(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{quoted(database)}")
         self._duckdb(f"CREATE OR REPLACE VIEW {CATALOG}.{quoted(database)}.{quoted(name)} AS {body}")
+        self.executor.views[(database, name)] = body
 
     def _table_scan(self, database: str, table: dict[str, Any]) -> str:
         storage = table.get("StorageDescriptor", {})
@@ -425,7 +482,8 @@ class Statement:
                 groups.append(([], files))
         if not groups:
             select = ", ".join(
-                f"CAST(NULL AS {glue_type_to_duckdb(kind)}) AS {quoted(name)}" for name, kind in columns + keys
+                f"CAST(NULL AS {glue_type_to_duckdb(kind)}) AS {quoted(name)}"
+                for name, kind in columns + keys
             )
             return f"SELECT {select} WHERE false"
         scans = []
@@ -439,7 +497,11 @@ class Statement:
         return " UNION ALL ".join(scans)
 
     def _file_scan(
-        self, files: list[str], columns: list[tuple[str, str]], serde: dict[str, Any], parameters: dict[str, str]
+        self,
+        files: list[str],
+        columns: list[tuple[str, str]],
+        serde: dict[str, Any],
+        parameters: dict[str, str],
     ) -> str:
         file_list = "[" + ", ".join(sql_string(path) for path in files) + "]"
         library = serde.get("SerializationLibrary", "")
@@ -461,9 +523,9 @@ class Statement:
             present = {name for name, _ in columns}
         else:
             source = f"read_parquet({file_list}, union_by_name = true, hive_partitioning = false)"
-            described = self._duckdb(f"DESCRIBE SELECT * FROM {source}").fetchall()
-            present = {str(row[0]).lower() for row in described}
-            by_lower = {str(row[0]).lower(): str(row[0]) for row in described}
+            file_names = self._parquet_columns(files, source)
+            present = {column.lower() for column in file_names}
+            by_lower = {column.lower(): column for column in file_names}
             select = ", ".join(
                 f"CAST({quoted(by_lower[name])} AS {glue_type_to_duckdb(kind)}) AS {quoted(name)}"
                 if name in present
@@ -479,11 +541,21 @@ class Statement:
         )
         return f"SELECT {select} FROM {source}"
 
+    def _parquet_columns(self, files: list[str], source: str) -> list[str]:
+        """Column names in a set of Parquet files (files are never rewritten in place: cached by name)."""
+        key = tuple(files)
+        if key not in self.executor.parquet_columns:
+            described = self._duckdb(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            self.executor.parquet_columns[key] = [str(row[0]) for row in described]
+        return self.executor.parquet_columns[key]
+
     def _prepare_information_schema(self, view: str) -> None:
         if ("information_schema", view) in self.prepared:
             return
         self.prepared.add(("information_schema", view))
-        rows_tables, rows_columns, rows_views = [], [], []
+        rows_tables: list[tuple[Any, ...]] = []
+        rows_columns: list[tuple[Any, ...]] = []
+        rows_views: list[tuple[Any, ...]] = []
         databases = self.catalog.databases()
         for database in databases:
             for table in self.catalog.tables(database):
@@ -493,16 +565,37 @@ class Statement:
                     rows_views.append(
                         (CATALOG, database, table["Name"], presto_view_sql(table.get("ViewOriginalText", "")))
                     )
-                columns = table.get("StorageDescriptor", {}).get("Columns", []) + table.get("PartitionKeys", [])
+                columns = table.get("StorageDescriptor", {}).get("Columns", []) + table.get(
+                    "PartitionKeys", []
+                )
                 for position, column in enumerate(columns, start=1):
                     rows_columns.append(
-                        (CATALOG, database, table["Name"], column["Name"], position, None, "YES", column["Type"],
-                         column.get("Comment"), "partition key" if column in table.get("PartitionKeys", []) else None)
+                        (
+                            CATALOG,
+                            database,
+                            table["Name"],
+                            column["Name"],
+                            position,
+                            None,
+                            "YES",
+                            column["Type"],
+                            column.get("Comment"),
+                            "partition key" if column in table.get("PartitionKeys", []) else None,
+                        )
                     )
-        definitions = {
-            "schemata": ("catalog_name VARCHAR, schema_name VARCHAR", [(CATALOG, name) for name in databases]),
-            "tables": ("table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR", rows_tables),
-            "views": ("table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, view_definition VARCHAR", rows_views),
+        definitions: dict[str, tuple[str, list[tuple[Any, ...]]]] = {
+            "schemata": (
+                "catalog_name VARCHAR, schema_name VARCHAR",
+                [(CATALOG, name) for name in databases],
+            ),
+            "tables": (
+                "table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, table_type VARCHAR",
+                rows_tables,
+            ),
+            "views": (
+                "table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, view_definition VARCHAR",
+                rows_views,
+            ),
             "columns": (
                 "table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, "
                 "ordinal_position BIGINT, column_default VARCHAR, is_nullable VARCHAR, data_type VARCHAR, "
@@ -511,12 +604,16 @@ class Statement:
             ),
         }
         if view not in definitions:
-            raise StatementFailed(f"TABLE_NOT_FOUND: Table '{CATALOG}.information_schema.{view}' does not exist")
+            raise StatementFailed(
+                f"TABLE_NOT_FOUND: Table '{CATALOG}.information_schema.{view}' does not exist"
+            )
         columns, rows = definitions[view]
         self._duckdb(f"CREATE OR REPLACE TABLE {INFORMATION}.main.{view} ({columns})")
         if rows:
             placeholders = ", ".join("?" for _ in rows[0])
-            self.connection.executemany(f"INSERT INTO {INFORMATION}.main.{view} VALUES ({placeholders})", rows)
+            self.connection.executemany(
+                f"INSERT INTO {INFORMATION}.main.{view} VALUES ({placeholders})", rows
+            )
 
     # queries
     def _select(self, _match: re.Match[str]) -> Outcome:
@@ -533,7 +630,11 @@ class Statement:
         self._duckdb(f"CREATE OR REPLACE TEMP TABLE sandbox_result AS {translated}")
         described = self._duckdb("DESCRIBE sandbox_result").fetchall()
         count = self._duckdb("SELECT count(*) FROM sandbox_result").fetchone()
-        return [str(row[0]) for row in described], [str(row[1]) for row in described], int(count[0]) if count else 0
+        return (
+            [str(row[0]) for row in described],
+            [str(row[1]) for row in described],
+            int(count[0]) if count else 0,
+        )
 
     def _write(
         self, location: str, names: list[str], partitioned_by: list[str]
@@ -558,10 +659,12 @@ class Statement:
         written = []
         for combination in combinations:
             values = [athena_text(value) or "__HIVE_DEFAULT_PARTITION__" for value in combination]
-            folder = base + "/" + "/".join(f"{key}={value}" for key, value in zip(partitioned_by, values, strict=True))
-            condition = " AND ".join(
-                f"{quoted(key)} IS NOT DISTINCT FROM ?" for key in partitioned_by
+            folder = (
+                base
+                + "/"
+                + "/".join(f"{key}={value}" for key, value in zip(partitioned_by, values, strict=True))
             )
+            condition = " AND ".join(f"{quoted(key)} IS NOT DISTINCT FROM ?" for key in partitioned_by)
             self._duckdb(
                 f"COPY (SELECT {data_columns} FROM sandbox_result WHERE {condition}) TO "
                 f"{sql_string(f'{folder}/{self.query_id}_00000.parquet')} (FORMAT parquet)",
@@ -605,7 +708,11 @@ class Statement:
             "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false"},
             "StorageDescriptor": {
                 **PARQUET_STORAGE,
-                "Columns": [{"Name": column, "Type": typed[column]} for column in names if column not in partitioned_by],
+                "Columns": [
+                    {"Name": column, "Type": typed[column]}
+                    for column in names
+                    if column not in partitioned_by
+                ],
                 "Location": f"s3://{bucket}/{prefix}",
             },
             "PartitionKeys": [{"Name": column, "Type": typed[column]} for column in partitioned_by],
@@ -680,7 +787,9 @@ class Statement:
             if match["if_not"]:
                 return Outcome("DDL", "CREATE_TABLE")
             raise StatementFailed(f"ALREADY_EXISTS: Table '{CATALOG}.{database}.{name}' already exists")
-        partition_match = re.search(r"partitioned\s+by\s*\((.*?)\)\s*(row|stored|location|tblproperties|$)", tail, re.I | re.S)
+        partition_match = re.search(
+            r"partitioned\s+by\s*\((.*?)\)\s*(row|stored|location|tblproperties|$)", tail, re.I | re.S
+        )
         keys = _column_definitions(partition_match.group(1)) if partition_match else []
         location_match = re.search(r"location\s+'([^']*)'", tail, re.I)
         if not location_match:
@@ -693,8 +802,14 @@ class Statement:
         storage: dict[str, Any]
         stored_as = stored.group(1).lower() if stored else None
         if serde_match or delimited or stored_as == "textfile" or (stored_as is None and not serde_match):
-            library = serde_match.group(1) if serde_match else "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
-            parameters = {key: str(value) for key, value in properties(serde_properties.group(1)).items()} if serde_properties else {}
+            library = (
+                serde_match.group(1) if serde_match else "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+            )
+            parameters = (
+                {key: str(value) for key, value in properties(serde_properties.group(1)).items()}
+                if serde_properties
+                else {}
+            )
             if delimited:
                 parameters["field.delim"] = delimited.group(1)
             elif "LazySimpleSerDe" in library:
@@ -713,7 +828,11 @@ class Statement:
             "TableType": "EXTERNAL_TABLE",
             "Parameters": {
                 "EXTERNAL": "TRUE",
-                **({key: str(value) for key, value in properties(table_properties.group(1)).items()} if table_properties else {}),
+                **(
+                    {key: str(value) for key, value in properties(table_properties.group(1)).items()}
+                    if table_properties
+                    else {}
+                ),
             },
             "StorageDescriptor": {
                 **storage,
@@ -753,7 +872,9 @@ class Statement:
         )
         self._duckdb(f"CREATE OR REPLACE TEMP TABLE sandbox_result AS SELECT {select} FROM sandbox_result")
         if count:
-            written = self._write(storage["Location"], [column for column, _ in every_column], [key for key, _ in keys])
+            written = self._write(
+                storage["Location"], [column for column, _ in every_column], [key for key, _ in keys]
+            )
             if written:
                 self.catalog.add_partitions(database, table, written)
         return Outcome("DML", "INSERT", update_count=count)
@@ -767,21 +888,25 @@ class Statement:
             raise StatementFailed(f"TABLE_NOT_FOUND: Table '{CATALOG}.{database}.{name}' does not exist")
         is_view = table.get("TableType") == "VIRTUAL_VIEW"
         if (match["kind"].lower() == "view") != is_view:
-            raise StatementFailed(f"NOT_SUPPORTED: '{database}.{name}' is {'a view' if is_view else 'a table'}")
+            raise StatementFailed(
+                f"NOT_SUPPORTED: '{database}.{name}' is {'a view' if is_view else 'a table'}"
+            )
         # An external table's data stays in S3, as on Athena.
         self.catalog.delete_table(database, name)
         return Outcome("DDL", "DROP_VIEW" if is_view else "DROP_TABLE")
 
     def _partition_spec(self, spec: str) -> dict[str, str]:
         return {
-            key.strip().strip("`\"").lower(): literal_text(value)
+            key.strip().strip('`"').lower(): literal_text(value)
             for key, _, value in (item.partition("=") for item in split_top_level(spec))
         }
 
     def _values_in_key_order(self, table: dict[str, Any], spec: dict[str, str]) -> list[str]:
         keys = [column["Name"].lower() for column in table.get("PartitionKeys", [])]
         if sorted(keys) != sorted(spec):
-            raise StatementFailed(f"INVALID_PARTITION: the partition spec {spec} does not name the keys {keys}")
+            raise StatementFailed(
+                f"INVALID_PARTITION: the partition spec {spec} does not name the keys {keys}"
+            )
         return [spec[key] for key in keys]
 
     def _add_partitions(self, match: re.Match[str]) -> Outcome:
@@ -789,10 +914,14 @@ class Statement:
         table = self._glue_table(database, name)
         base = table["StorageDescriptor"]["Location"].rstrip("/")
         partitions = []
-        for spec, location in re.findall(r"partition\s*\(([^)]*)\)(?:\s*location\s+'([^']*)')?", match["rest"], re.I):
+        for spec, location in re.findall(
+            r"partition\s*\(([^)]*)\)(?:\s*location\s+'([^']*)')?", match["rest"], re.I
+        ):
             values = self._values_in_key_order(table, self._partition_spec(spec))
             keys = [column["Name"] for column in table["PartitionKeys"]]
-            default = base + "/" + "/".join(f"{key}={value}" for key, value in zip(keys, values, strict=True)) + "/"
+            default = (
+                base + "/" + "/".join(f"{key}={value}" for key, value in zip(keys, values, strict=True)) + "/"
+            )
             partitions.append((values, location or default))
         self.catalog.add_partitions(database, table, partitions)
         return Outcome("DDL", "ALTER_TABLE_ADD_PARTITION")
@@ -824,7 +953,9 @@ class Statement:
         new_database, new_name = split_name(match["new"], database)
         table = self._glue_table(database, name)
         if self.catalog.table(new_database, new_name) is not None:
-            raise StatementFailed(f"ALREADY_EXISTS: Table '{CATALOG}.{new_database}.{new_name}' already exists")
+            raise StatementFailed(
+                f"ALREADY_EXISTS: Table '{CATALOG}.{new_database}.{new_name}' already exists"
+            )
         partitions = self.catalog.partitions(database, name)
         self.catalog.create_table(new_database, {**table_input_of(table), "Name": new_name})
         if partitions:
@@ -832,7 +963,10 @@ class Statement:
             self.catalog.add_partitions(
                 new_database,
                 renamed,
-                [(partition["Values"], partition["StorageDescriptor"]["Location"]) for partition in partitions],
+                [
+                    (partition["Values"], partition["StorageDescriptor"]["Location"])
+                    for partition in partitions
+                ],
             )
         self.catalog.delete_table(database, name)
         return Outcome("DDL", "ALTER_TABLE_RENAME")
@@ -858,11 +992,19 @@ class Statement:
         for relative in self.catalog.folders(base):
             parts = relative.split("/")[: len(keys)]
             pairs = [part.partition("=") for part in parts]
-            if len(parts) == len(keys) and all(key.lower() == expected for (key, _, _), expected in zip(pairs, keys, strict=True)):
+            if len(parts) == len(keys) and all(
+                key.lower() == expected for (key, _, _), expected in zip(pairs, keys, strict=True)
+            ):
                 values = tuple(value for _, _, value in pairs)
                 found[values] = base + "/" + "/".join(parts) + "/"
-        self.catalog.add_partitions(database, table, [(list(values), location) for values, location in found.items()])
-        added = [f"Repair: Added partition to metastore {name}:" + "/".join(found[values].split("/")[-1 - len(keys) : -1]) for values in found]
+        self.catalog.add_partitions(
+            database, table, [(list(values), location) for values, location in found.items()]
+        )
+        added = [
+            f"Repair: Added partition to metastore {name}:"
+            + "/".join(found[values].split("/")[-1 - len(keys) : -1])
+            for values in found
+        ]
         return text_outcome(added)
 
     # metadata

@@ -16,6 +16,8 @@ PARQUET_STORAGE = {
     "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
 }
 PRESTO_VIEW_PREFIX = "/* Presto View: "
+ACCOUNT_ID = "123456789012"  # moto's account for any fake credentials
+REGION = "us-east-1"
 
 
 def split_location(location: str) -> tuple[str, str]:
@@ -53,6 +55,10 @@ class GlueColumn:
 
 
 class SandboxCatalog:
+    """Writes go through the sandbox's AWS APIs (validated as for any client); the reads each statement
+    makes (table, partitions, object listing) go straight to moto's in-process backends, which hold the
+    same state, because through HTTP they cost more than the statement itself."""
+
     def __init__(self, endpoint: str) -> None:
         options: dict[str, Any] = {
             "endpoint_url": endpoint,
@@ -60,8 +66,8 @@ class SandboxCatalog:
             "aws_secret_access_key": "sandbox",
             "region_name": "us-east-1",
         }
-        self.glue = boto3.client("glue", **options)
-        self.s3 = boto3.client("s3", **options)
+        self.glue: Any = boto3.client("glue", **options)
+        self.s3: Any = boto3.client("s3", **options)
 
     # databases
     def databases(self) -> list[str]:
@@ -83,10 +89,14 @@ class SandboxCatalog:
 
     # tables
     def table(self, database: str, name: str) -> dict[str, Any] | None:
+        from moto.glue.exceptions import DatabaseNotFoundException, TableNotFoundException
+        from moto.glue.models import glue_backends
+
         try:
-            return dict(self.glue.get_table(DatabaseName=database, Name=name)["Table"])
-        except self.glue.exceptions.EntityNotFoundException:
+            found = glue_backends[ACCOUNT_ID][REGION].get_table(database, name)
+        except (DatabaseNotFoundException, TableNotFoundException):
             return None
+        return dict(found.as_dict())
 
     def tables(self, database: str) -> list[dict[str, Any]]:
         pages = self.glue.get_paginator("get_tables").paginate(DatabaseName=database)
@@ -103,8 +113,10 @@ class SandboxCatalog:
 
     # partitions
     def partitions(self, database: str, name: str) -> list[dict[str, Any]]:
-        pages = self.glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=name)
-        return [partition for page in pages for partition in page["Partitions"]]
+        from moto.glue.models import glue_backends
+
+        found = glue_backends[ACCOUNT_ID][REGION].get_partitions(database, name, "")
+        return [dict(partition.as_dict()) for partition in found]
 
     def add_partitions(
         self, database: str, table: dict[str, Any], partitions: list[tuple[list[str], str]]
@@ -121,7 +133,11 @@ class SandboxCatalog:
                 {
                     "Values": values,
                     "StorageDescriptor": {
-                        **{key: storage[key] for key in ("InputFormat", "OutputFormat", "SerdeInfo") if key in storage},
+                        **{
+                            key: storage[key]
+                            for key in ("InputFormat", "OutputFormat", "SerdeInfo")
+                            if key in storage
+                        },
                         "Columns": storage.get("Columns", []),
                         "Location": location,
                     },
@@ -153,22 +169,27 @@ class SandboxCatalog:
         )
 
     # objects
+    def objects(self, location: str) -> list[tuple[str, int, str]]:
+        """(key, size, etag) of every object under a location."""
+        from moto.s3.models import s3_backends
+
+        bucket_name, prefix = split_location(location)
+        backend = s3_backends[ACCOUNT_ID]["global"]
+        bucket = backend.get_bucket(bucket_name)
+        keys, _folders, _truncated, _marker = backend.list_objects(bucket, prefix, None, None, None)
+        return sorted((key.name, int(key.size), str(key.etag)) for key in keys)
+
     def data_files(self, location: str) -> list[str]:
         """Every data file under a location, recursively (Athena reads subfolders of a table location)."""
-        bucket, prefix = split_location(location)
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        bucket, _prefix = split_location(location)
         return [
-            f"s3://{bucket}/{item['Key']}"
-            for page in pages
-            for item in page.get("Contents", [])
-            if is_data_file(item["Key"], item["Size"])
+            f"s3://{bucket}/{key}" for key, size, _etag in self.objects(location) if is_data_file(key, size)
         ]
 
     def folders(self, location: str) -> list[str]:
-        """Keys of every object under a location (for MSCK REPAIR)."""
-        bucket, prefix = split_location(location)
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        return [item["Key"][len(prefix) :] for page in pages for item in page.get("Contents", [])]
+        """Keys of every object under a location, relative to it (for MSCK REPAIR)."""
+        _bucket, prefix = split_location(location)
+        return [key[len(prefix) :] for key, _size, _etag in self.objects(location)]
 
 
 def table_input_of(table: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,8 @@ def upload_folders(lake_root: Path, folders: Iterable[str], bucket: str, s3: Any
         base = lake_root / folder
         for path in sorted(base.rglob("*")) if base.is_dir() else []:
             if path.is_file():
-                s3.put_object(Bucket=bucket, Key=path.relative_to(lake_root).as_posix(), Body=path.read_bytes())
+                s3.put_object(
+                    Bucket=bucket, Key=path.relative_to(lake_root).as_posix(), Body=path.read_bytes()
+                )
                 written += 1
     return written

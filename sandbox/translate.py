@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 import duckdb
 import sqlglot
+from duckdb.func import FunctionNullHandling
+from duckdb.sqltypes import BLOB, DOUBLE, VARCHAR
 from sqlglot import exp
 
 ISO8601_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
@@ -91,20 +93,19 @@ def prepare_connection(connection: duckdb.DuckDBPyConnection) -> None:
     """The session Athena gives every query: UTC, integer division, the functions DuckDB lacks."""
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET integer_division = true")  # 1
+    special = FunctionNullHandling.SPECIAL
     connection.create_function(
-        "athena_normalize", _normalize, ["VARCHAR", "VARCHAR"], "VARCHAR", null_handling="special"
+        "athena_normalize", _normalize, [VARCHAR, VARCHAR], VARCHAR, null_handling=special
     )  # 4
+    connection.create_function("hmac_sha256", _hmac_sha256, [BLOB, BLOB], BLOB, null_handling=special)  # 5
     connection.create_function(
-        "hmac_sha256", _hmac_sha256, ["BLOB", "BLOB"], "BLOB", null_handling="special"
-    )  # 5
-    connection.create_function(
-        "athena_double_text", trino_double_text, ["DOUBLE"], "VARCHAR", null_handling="special"
+        "athena_double_text", trino_double_text, [DOUBLE], VARCHAR, null_handling=special
     )  # 7
     for macro in SQL_MACROS:
         connection.execute(macro)
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.UnixToTime) and node.args.get("zone") is not None:  # 2
         instant = exp.func("to_timestamp", node.this)
         return exp.func("timezone", node.args["zone"], instant)
@@ -125,14 +126,14 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def parse_athena(sql: str) -> exp.Expression:
+def parse_athena(sql: str) -> exp.Expr:
     parsed = sqlglot.parse_one(sql, read="athena")
     if parsed is None:
         raise ValueError("empty statement")
     return parsed
 
 
-def _name_result_columns(tree: exp.Expression) -> None:  # 8
+def _name_result_columns(tree: exp.Expr) -> None:  # 8
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
@@ -143,11 +144,19 @@ def _name_result_columns(tree: exp.Expression) -> None:  # 8
             expression.replace(exp.alias_(expression.copy(), f"_col{position}"))
 
 
-def to_duckdb(statement: exp.Expression, rename_table: Callable[[exp.Table], None] | None = None) -> str:
+def to_duckdb(statement: exp.Expr, rename_table: Callable[[exp.Table], None] | None = None) -> str:
     """The DuckDB text of an Athena statement, after the rewrites (and ``rename_table`` on each table)."""
     tree = statement.copy()
     if rename_table is not None:
         for table in list(tree.find_all(exp.Table)):
             rename_table(table)
     _name_result_columns(tree)
-    return tree.transform(_rewrite).sql(dialect="duckdb")
+    # Children first, so a rewritten node's arguments are rewritten too (cast(normalize(...) as varchar)).
+    for node in reversed(list(tree.walk(bfs=False))):
+        rewritten = _rewrite(node)
+        if rewritten is not node:
+            if node is tree:
+                tree = rewritten
+            else:
+                node.replace(rewritten)
+    return tree.sql(dialect="duckdb")

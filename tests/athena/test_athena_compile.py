@@ -9,7 +9,6 @@ import pytest
 import sqlglot
 from sqlglot.errors import ParseError
 
-
 pytestmark = pytest.mark.slow
 
 

@@ -35,7 +35,13 @@ def functions_called(sql: str) -> set[str]:
 
 def test_the_function_list_is_athena_s() -> None:
     functions = athena_functions()
-    assert {"hmac_sha256", "from_iso8601_timestamp", "regexp_like", "normalize", "invoker_principal"} <= functions
+    assert {
+        "hmac_sha256",
+        "from_iso8601_timestamp",
+        "regexp_like",
+        "normalize",
+        "invoker_principal",
+    } <= functions
     assert not {"strptime", "regexp_matches", "strip_accents", "hmac_sha256_hex"} & functions
 
 

@@ -44,12 +44,16 @@ def test_at_time_zone_shows_a_utc_instant_in_the_zone(session: duckdb.DuckDBPyCo
 
 def test_normalize_nfd_decomposes_so_marks_can_be_removed(session: duckdb.DuckDBPyConnection) -> None:
     # Trino: regexp_replace(normalize('São João', NFD), '\\p{Mn}', '') = 'Sao Joao'
-    assert athena(session, "select regexp_replace(normalize('São João', NFD), '\\p{Mn}', '')") == [("Sao Joao",)]
+    assert athena(session, "select regexp_replace(normalize('São João', NFD), '\\p{Mn}', '')") == [
+        ("Sao Joao",)
+    ]
 
 
 def test_hmac_sha256_matches_rfc_4231(session: duckdb.DuckDBPyConnection) -> None:
     # RFC 4231 test case 2: key 'Jefe', data 'what do ya want for nothing?'
-    rows = athena(session, "select lower(to_hex(hmac_sha256(to_utf8('what do ya want for nothing?'), to_utf8('Jefe'))))")
+    rows = athena(
+        session, "select lower(to_hex(hmac_sha256(to_utf8('what do ya want for nothing?'), to_utf8('Jefe'))))"
+    )
     assert rows == [("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",)]
 
 
@@ -74,7 +78,14 @@ def test_cast_double_as_varchar_is_scientific_as_in_trino(session: duckdb.DuckDB
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(123.0, "1.23E2"), (0.1, "1.0E-1"), (1000.1, "1.0001E3"), (-2.5, "-2.5E0"), (1e-7, "1.0E-7"), (0.0, "0.0E0")],
+    [
+        (123.0, "1.23E2"),
+        (0.1, "1.0E-1"),
+        (1000.1, "1.0001E3"),
+        (-2.5, "-2.5E0"),
+        (1e-7, "1.0E-7"),
+        (0.0, "0.0E0"),
+    ],
 )
 def test_trino_double_text(value: float, text: str) -> None:
     assert trino_double_text(value) == text
@@ -84,3 +95,8 @@ def test_unnamed_columns_are_named_by_position(session: duckdb.DuckDBPyConnectio
     # Trino: select 1 as a, count(*) -> columns a, _col1
     cursor = session.execute(to_duckdb(parse_athena("select 1 as a, count(*) from (values 1) as t(x)")))
     assert [column[0] for column in cursor.description or []] == ["a", "_col1"]
+
+
+def test_rewrites_apply_inside_rewritten_expressions(session: duckdb.DuckDBPyConnection) -> None:
+    # cast(... as varchar) around normalize(...): both rewritten
+    assert athena(session, "select cast(normalize('é', NFD) as varchar) = 'e' || chr(769)") == [(True,)]
