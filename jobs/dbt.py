@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.backend import Backend
 from core.layout import LakeLayout
 from core.settings import Settings
 from ingestion.client_health.pseudonym import dbt_secret_environment
@@ -53,7 +54,11 @@ def dbt_environment(layout: LakeLayout, target: str) -> dict[str, str]:
 
 
 def run_dbt(
-    command: list[str], settings: Settings, target: str = "local", extra_env: dict[str, str] | None = None
+    command: list[str],
+    settings: Settings,
+    target: str = "local",
+    extra_env: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
 ) -> DbtSummary:
     """Runs ``dbt <command>`` on the settings' lake in a child process (clean state, catalog file released
     when it ends) and summarises it from dbt's own run_results.json, not from its log lines.
@@ -75,6 +80,7 @@ def run_dbt(
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(REPO_ROOT),
+        *(["--vars", json.dumps(variables)] if variables else []),
     ]
     results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
     results_path.unlink(missing_ok=True)
@@ -106,3 +112,19 @@ def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
+
+
+def run_dbt_on(backend: Backend, command: list[str]) -> DbtSummary:
+    """``dbt <command>`` on the backend's target (dbt-duckdb locally, dbt-athena on AWS); dbt's own state
+    (target/, logs/) stays in the settings' local lake folder on both."""
+    # dbt-athena has no plugin to hold the pseudonym key: macros/pseudonymous_id.sql reads it as the var
+    # DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs DBT_ENV_SECRET_* values from its logs and artifacts).
+    variables = dbt_secret_environment(backend.settings) if backend.pseudonym_key_as_dbt_var else None
+    return run_dbt(
+        command, backend.settings, target=backend.dbt_target, extra_env=backend.dbt_environment, variables=variables
+    )
+
+
+def built_gold_models(settings: Settings) -> dict[str, list[str]]:
+    """The gold models of the last dbt run of these settings (see ``run_dbt_on``)."""
+    return gold_models(LakeLayout.local(settings.lake))

@@ -43,6 +43,7 @@ from pydantic import SecretStr
 
 from core.secrets import resolve_secret
 from core.settings import Settings
+from core.table_readers import CatalogTableReader, TableReader
 
 logger = logging.getLogger(__name__)
 
@@ -422,19 +423,26 @@ def employees_sql(relation: str = SILVER_EMPLOYEES) -> str:
 
 
 def employee_batches(
-    catalog_path: Path, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH
+    source: TableReader, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH
 ) -> Iterator[pa.RecordBatch]:
-    with duckdb.connect(str(catalog_path), read_only=True) as connection:
+    """The silver employee rows as the reader gives them (catalog file or S3), shaped for MySQL."""
+    schema, table = SILVER_EMPLOYEES.split(".")
+    with duckdb.connect() as connection:
         # TIMESTAMPTZ -> TIMESTAMP casts use the session zone; UTC is what MySQL receives.
         connection.execute("SET TimeZone = 'UTC'")
-        yield from connection.execute(employees_sql()).fetch_record_batch(rows_per_batch)
+        connection.register("silver_employees", source.read(schema, table))
+        yield from connection.execute(employees_sql("silver_employees")).fetch_record_batch(rows_per_batch)
 
 
 def publish_employees(
-    settings: Settings, catalog_path: Path, *, secrets_client: Any | None = None
+    settings: Settings, source: TableReader | Path, *, secrets_client: Any | None = None
 ) -> PublishResult | None:
-    """The daily publication; None when no MySQL URL (or secret id on AWS) is configured."""
+    """The daily publication; None when no MySQL URL (or secret id on AWS) is configured.
+
+    ``source`` reads the silver table: a ``TableReader`` (S3 through Glue on AWS) or the local catalog file.
+    """
     url = configured_mysql_url(settings, secrets_client=secrets_client)
     if url is None:
         return None
-    return publish_batches(url, EMPLOYEES_TABLE, employee_batches(catalog_path))
+    reader = CatalogTableReader(source) if isinstance(source, Path) else source
+    return publish_batches(url, EMPLOYEES_TABLE, employee_batches(reader))
