@@ -59,10 +59,13 @@ def aws_build(
     s3, glue = boto3.client("s3"), boto3.client("glue")
     upload_folders(local_lake, ["bronze", "quarantine", "reports/manifests"], BUCKET, s3)
     register_bronze_tables_in_glue(S3ObjectStore(BUCKET, s3), glue, all_bronze_tables(local_lake))
-    for database in ("silver", "gold_build", "gold"):
+    existing = {database["Name"] for database in glue.get_databases()["DatabaseList"]}
+    for database in {"silver", "gold_build", "gold"} - existing:
         glue.create_database(DatabaseInput={"Name": database})
     work = tmp_path_factory.mktemp("aws")
-    summary = run_dbt(["build", "--vars", json.dumps({"DBT_ENV_SECRET_PSEUDONYM_KEY": KEY})], work, target="aws")
+    summary = run_dbt(
+        ["build", "--vars", json.dumps({"DBT_ENV_SECRET_PSEUDONYM_KEY": KEY})], work, target="aws"
+    )
     patch.undo()
     return work, summary
 
@@ -82,7 +85,9 @@ def test_every_model_and_test_runs_on_the_sandbox_and_passes(aws_build: tuple[Pa
     assert len(summary.models) >= 17 and len(summary.tests) >= 200
 
 
-def test_the_same_models_and_tests_run_on_both_paths(local_lake: Path, aws_build: tuple[Path, DbtSummary]) -> None:
+def test_the_same_models_and_tests_run_on_both_paths(
+    local_lake: Path, aws_build: tuple[Path, DbtSummary]
+) -> None:
     work, _summary = aws_build
     assert _nodes(work, "model") == _nodes(local_lake, "model")
     assert _nodes(work, "test") == _nodes(local_lake, "test")
@@ -92,8 +97,14 @@ def test_athena_executed_the_build(aws_build: tuple[Path, DbtSummary]) -> None:
     work, _summary = aws_build
     statements = [execution.query for execution in recorded_executions()]
     for model in gold_models(work):
-        assert any(f'create table "awsdatacatalog"."gold_build"."{model}' in query for query in statements), model
-    assert all(execution.state == "SUCCEEDED" for execution in recorded_executions() if "gold_build" in execution.query)
+        assert any(f'create table "awsdatacatalog"."gold_build"."{model}' in query for query in statements), (
+            model
+        )
+    assert all(
+        execution.state == "SUCCEEDED"
+        for execution in recorded_executions()
+        if "gold_build" in execution.query
+    )
 
 
 def _athena_rows(sql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
@@ -107,15 +118,22 @@ def _athena_rows(sql: str) -> tuple[list[str], list[tuple[str | None, ...]]]:
     names: list[str] = []
     for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
         names = names or [column["Name"] for column in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
-        rows += [tuple(datum.get("VarCharValue") for datum in row["Data"]) for row in page["ResultSet"]["Rows"]]
+        rows += [
+            tuple(datum.get("VarCharValue") for datum in row["Data"]) for row in page["ResultSet"]["Rows"]
+        ]
     return names, rows[1:]  # the first row of a query's results is its header
 
 
 def _local_rows(lake: Path, table: str, columns: list[str]) -> list[tuple[str | None, ...]]:
     select = ", ".join(f'"{column}"' for column in columns)
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
-        fetched: list[tuple[Any, ...]] = connection.execute(f"select {select} from gold_build.{table}").fetchall()
-    return [tuple(athena_text(Decimal(value) if isinstance(value, Decimal) else value) for value in row) for row in fetched]
+        fetched: list[tuple[Any, ...]] = connection.execute(
+            f"select {select} from gold_build.{table}"
+        ).fetchall()
+    return [
+        tuple(athena_text(Decimal(value) if isinstance(value, Decimal) else value) for value in row)
+        for row in fetched
+    ]
 
 
 def test_gold_built_on_athena_equals_gold_built_locally(
