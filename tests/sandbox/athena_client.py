@@ -36,11 +36,18 @@ def run(sql: str, bucket: str, database: str = "default") -> AthenaResult:
     if state == "SUCCEEDED":
         for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=query_id):
             columns = columns or page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
-            rows += [tuple(datum.get("VarCharValue") for datum in row["Data"]) for row in page["ResultSet"]["Rows"]]
+            rows += [
+                tuple(datum.get("VarCharValue") for datum in row["Data"]) for row in page["ResultSet"]["Rows"]
+            ]
         if described["StatementType"] != "DDL":
             rows = rows[1:]
     return AthenaResult(
-        query_id, state, described["Status"].get("StateChangeReason"), described["StatementType"], columns, rows
+        query_id,
+        state,
+        described["Status"].get("StateChangeReason"),
+        described["StatementType"],
+        columns,
+        rows,
     )
 
 

@@ -83,12 +83,19 @@ def test_views_insert_drop_rename_and_locations(bucket: str, database: str) -> N
         bucket,
     )
     ok(f"insert into {database}.base select 2, '2025-01-02'", bucket)
-    ok(f'create or replace view "awsdatacatalog"."{database}"."doubled" as select id * 2 as id2 from base', bucket, database)
+    ok(
+        f'create or replace view "awsdatacatalog"."{database}"."doubled" as select id * 2 as id2 from base',
+        bucket,
+        database,
+    )
     assert ok(f"select id2 from {database}.doubled order by id2", bucket).rows == [("2",), ("4",)]
     ok(f"alter table `{database}`.`base` rename to `{database}`.`renamed`", bucket)
     assert run(f"select * from {database}.base", bucket).state == "FAILED"
     assert len(ok(f"select * from {database}.renamed", bucket).rows) == 2
-    ok(f"alter table {database}.renamed partition (dia='2025-01-02') set location 's3://{bucket}/elsewhere/'", bucket)
+    ok(
+        f"alter table {database}.renamed partition (dia='2025-01-02') set location 's3://{bucket}/elsewhere/'",
+        bucket,
+    )
     assert ok(f"select id from {database}.renamed", bucket).rows == [("1",)]
     ok(f"drop view if exists {database}.doubled", bucket)
     ok(f"drop table {database}.renamed", bucket)
@@ -109,9 +116,14 @@ def test_external_tables_partitions_and_repair(bucket: str, database: str) -> No
     )
     assert ok(f"select * from {database}.pessoas", bucket).rows == [], "no partition registered yet"
     ok(f"alter table {database}.pessoas add if not exists partition (dia='2025-01-01')", bucket)
-    assert ok(f"select nome, idade, dia from {database}.pessoas", bucket).rows == [("Ana", "30", "2025-01-01")]
+    assert ok(f"select nome, idade, dia from {database}.pessoas", bucket).rows == [
+        ("Ana", "30", "2025-01-01")
+    ]
     ok(f"msck repair table {database}.pessoas", bucket)
-    assert ok(f"show partitions {database}.pessoas", bucket).rows == [("dia=2025-01-01",), ("dia=2025-01-02",)]
+    assert ok(f"show partitions {database}.pessoas", bucket).rows == [
+        ("dia=2025-01-01",),
+        ("dia=2025-01-02",),
+    ]
     described = ok(f"describe {database}.pessoas", bucket).rows
     assert ("nome\tstring\t",) in described
     columns = ok(
