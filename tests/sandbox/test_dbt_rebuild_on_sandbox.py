@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.catalog import register_bronze_tables_in_glue
-from ingestion.positional.tables import positional_bronze_tables
 from core.settings import Settings
+from ingestion.positional.tables import positional_bronze_tables
 from jobs.dbt import run_dbt
 from sandbox import Sandbox
 from tests.sandbox.athena_client import ok
