@@ -25,6 +25,7 @@ from core.settings import Settings, default_day
 from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
 from ingestion.aurora.extract import SourceUnavailableError, demo_database_path
+from ingestion.client_health.pseudonym import PseudonymKeyError
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
@@ -173,7 +174,7 @@ def run(
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         report = _run(backend, day)
-    except JavaMissingError as exc:
+    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if report["status"] != "succeeded":
@@ -204,7 +205,7 @@ def demo(
     console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
         report = _run(backend, day)
-    except JavaMissingError as exc:
+    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(

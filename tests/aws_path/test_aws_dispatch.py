@@ -50,3 +50,16 @@ def test_the_aws_backend_without_a_bucket_is_a_usage_error(monkeypatch: pytest.M
     result = CliRunner().invoke(app, ["run", "--backend", "aws", "--date", DAY])
     assert result.exit_code == 2
     assert "--bucket" in result.output
+
+
+def test_the_aws_backend_without_a_pseudonym_key_is_a_configuration_error(
+    s3: Any, bucket: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to ingest, but dbt needs the key for gold.client_health: exit 2 naming the setting."""
+    for name in ("LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(
+        app, ["run", "--backend", "aws", "--bucket", bucket, "--date", DAY, "--lake", str(tmp_path)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID" in result.output
