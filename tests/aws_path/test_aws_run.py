@@ -31,7 +31,7 @@ GOLD_TABLES = {
     "salary_averages": "ano, mes, idade, ativo",
     "contract_plans": "numero_contrato",
     "client_health": "id",
-    "seller_contracts": "1, 2",
+    "seller_contracts": "1, 2",  # not a total order
 }
 _WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 
@@ -87,7 +87,12 @@ def test_run_backend_aws_on_the_sandbox_publishes_the_local_gold(
         columns, expected = _query(["--lake", str(local)], f"select * from gold.{table} order by {order}")
         assert expected, table
         select = ", ".join(columns)
-        assert _query(aws, f"select {select} from gold.{table} order by {order}") == (columns, expected), table
+        aws_columns, found = _query(aws, f"select {select} from gold.{table} order by {order}")
+        assert aws_columns == columns, table
+        # The same rows; the order only where the key is total (the engines break ties differently).
+        assert sorted(found, key=repr) == sorted(expected, key=repr), table
+        if table != "seller_contracts":
+            assert found == expected, table
 
     # The run's report and the positional job's record are in the bucket, as on AWS.
     report = json.loads(s3.get_object(Bucket=BUCKET, Key=f"reports/run-{DAY}.json")["Body"].read())
