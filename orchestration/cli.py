@@ -277,9 +277,11 @@ def extract_aurora(
     date: DateOption = None,
     url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
     tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
-    backend, day = _backend(lake), _day(date)
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         manifests = extract(backend, day, tables or (), url)
     except SourceUnavailableError as exc:
@@ -298,9 +300,11 @@ def sla_check(
     lake: LakeOption = None,
     date: DateOption = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
     """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
-    backend, day = _backend(lake), _day(date)
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:

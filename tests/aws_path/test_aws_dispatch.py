@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -63,3 +64,16 @@ def test_the_aws_backend_without_a_pseudonym_key_is_a_configuration_error(
     )
     assert result.exit_code == 2, result.output
     assert "LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID" in result.output
+
+
+def test_sla_check_reads_the_job_record_in_the_bucket(s3: Any, bucket: str) -> None:
+    record = {
+        "job": "positional-day", "source": "positional", "day": "2025-03-09", "status": "succeeded",
+        "started_at": "2025-03-09T10:00:00+00:00", "finished_at": "2025-03-09T10:05:00+00:00",
+        "first_succeeded_at": "2025-03-09T10:05:00+00:00", "errors": [],
+    }  # fmt: skip
+    s3.put_object(Bucket=bucket, Key="reports/jobs/positional/2025-03-09.json", Body=json.dumps(record).encode())
+    met = CliRunner().invoke(app, ["sla-check", "--backend", "aws", "--bucket", bucket, "--date", "2025-03-09"])
+    assert met.exit_code == 0, met.output
+    missed = CliRunner().invoke(app, ["sla-check", "--backend", "aws", "--bucket", bucket, "--date", "2025-03-08"])
+    assert missed.exit_code == 1, missed.output
