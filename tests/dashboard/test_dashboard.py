@@ -64,8 +64,9 @@ def _catalog(lake: Path) -> None:
         )
         connection.execute(
             """CREATE TABLE gold.salary_averages AS SELECT * FROM (VALUES
-                (30, true, 2025, 1, 3000.00::DECIMAL(12,2), 2::BIGINT), (40, true, 2025, 1, 6000.00, 1),
-                (30, true, 2025, 2, 3100.00, 4)) AS t(idade, ativo, ano, mes, salario_medio, funcionarios)"""
+                (30, true, 2025, 1, 3000.00::DECIMAL(12,2), 2::BIGINT, 6000.00::DECIMAL(18,2)),
+                (40, true, 2025, 1, 6000.00, 1, 6000.00), (30, true, 2025, 2, 3100.00, 4, 12400.00))
+                AS t(idade, ativo, ano, mes, salario_medio, funcionarios, salario_total)"""
         )
 
 

@@ -27,11 +27,12 @@ renamed as (
 
 latest_delivery as (
 
-    -- A later upload of the same employee and reference date replaces the earlier one.
+    -- A later upload of the same employee and reference date replaces the earlier one. Employee ids
+    -- are the partner's own: two partners may both have an employee 1, and both are kept.
     select
         *,
         row_number() over (
-            partition by id_funcionario, data_referencia
+            partition by partner, id_funcionario, data_referencia
             order by ingested_at desc, ingestion_date desc, source_file desc, source_line desc
         ) as delivery_rank
     from renamed
