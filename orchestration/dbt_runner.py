@@ -40,7 +40,7 @@ def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
         "LAKEHOUSE_DBT_TARGET": target,
         "DBT_TARGET_PATH": str(lake_root / ".dbt" / "target"),
         "DBT_LOG_PATH": str(lake_root / ".dbt" / "logs"),
-        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -55,11 +55,22 @@ def pseudonym_environment(lake_root: Path) -> dict[str, str]:
     return dbt_secret_environment(Settings().for_lake(lake_root))
 
 
+def dbt_vars(day: str | None) -> dict[str, object]:
+    """The vars every invocation gets: this process publishes gold itself once it has read dbt's results
+    (see macros/publish_gold.sql), and incremental models process the ``day`` given (macros/ingestion_days.sql)."""
+    return {"publish_gold": False, **({"day": day} if day else {})}
+
+
 def run_dbt(
-    command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None
+    command: list[str],
+    lake_root: Path,
+    target: str = "local",
+    extra_env: dict[str, str] | None = None,
+    day: str | None = None,
 ) -> DbtSummary:
     """Runs ``dbt <command>`` in a child process (clean state, catalog file released when it ends) and
-    summarises it from dbt's own run_results.json, not from its log lines."""
+    summarises it from dbt's own run_results.json, not from its log lines. ``day`` (YYYY-MM-DD) is the
+    ingestion day incremental models process; without it they catch up from the latest day built."""
     environment = {
         **os.environ,
         **dbt_environment(lake_root, target),
@@ -74,7 +85,9 @@ def run_dbt(
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
-        str(REPO_ROOT),
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps(dbt_vars(day)),
     ]
     results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
     results_path.unlink(missing_ok=True)

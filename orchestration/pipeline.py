@@ -15,7 +15,7 @@ from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
 from orchestration.dbt_runner import gold_models, run_dbt
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.gold_publication import publish_gold
+from serving.gold_publication import publish_gold
 from orchestration.report import source_summary, write_report
 from orchestration.sources import SOURCES, all_bronze_tables
 
@@ -96,7 +96,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     step("dbt build")
     began = time.monotonic()
     register_bronze_tables(catalog_path(lake_root), lake_root, all_bronze_tables(lake_root))
-    dbt = run_dbt(["build"], lake_root)
+    dbt = run_dbt(["build"], lake_root, day=day)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
     published: list[dict[str, Any]] = []

@@ -25,7 +25,7 @@ from ingestion.positional.tables import contract_plans_key
 from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
 from orchestration.dbt_runner import run_dbt
-from orchestration.gold_publication import PUBLISHED_SCHEMA, publish_gold
+from serving.gold_publication import PUBLISHED_SCHEMA, publish_gold
 from orchestration.job_record import FAILED, SUCCEEDED, write_job_record
 from orchestration.sla import JOB
 from orchestration.sources import all_bronze_tables
@@ -94,7 +94,7 @@ def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) ->
     opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
     try:
         register_bronze_tables(catalog, lake_root, all_bronze_tables(lake_root))
-        dbt = run_dbt(["build", "--select", DBT_SELECTOR], lake_root)
+        dbt = run_dbt(["build", "--select", DBT_SELECTOR], lake_root, day=day)
         dbt_report = dbt.as_report()
         errors += dbt.failures
         if dbt.success:

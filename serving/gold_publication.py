@@ -1,6 +1,11 @@
 """Publishes audited gold tables: dbt builds them in ``gold_build``; once its tests pass, each table is
 written as Hive-partitioned Parquet to a new version folder and ``gold/<table>`` is switched to it in
 one atomic rename. Readers see the old version or the new one, never a half-written table.
+
+The one implementation of publication: the ``lakehouse`` run calls :func:`publish_gold` after its dbt
+build, and dbt itself calls :func:`publish_tables` (through the dbt-duckdb plugin
+``serving.dbt_gold_plugin``) at the end of a successful ``dbt build`` or on ``dbt run-operation
+publish_gold``.
 """
 
 from __future__ import annotations
@@ -110,9 +115,13 @@ def publish_table(
     return PublishedTable(name=name, rows=rows, version=version, location=str(link))
 
 
+def publish_tables(
+    connection: duckdb.DuckDBPyConnection, lake_root: Path, tables: dict[str, list[str]]
+) -> list[PublishedTable]:
+    """Publishes each ``gold_build`` table (name -> partition columns) through ``connection``."""
+    return [publish_table(connection, lake_root, name, partition) for name, partition in sorted(tables.items())]
+
+
 def publish_gold(catalog_path: Path, lake_root: Path, tables: dict[str, list[str]]) -> list[PublishedTable]:
     with duckdb.connect(str(catalog_path)) as connection:
-        return [
-            publish_table(connection, lake_root, name, partition)
-            for name, partition in sorted(tables.items())
-        ]
+        return publish_tables(connection, lake_root, tables)

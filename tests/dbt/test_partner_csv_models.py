@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.partner_csv.contract import BRONZE_SCHEMA
 from ingestion.storage import LocalObjectStore
 from orchestration.dbt_runner import run_dbt
 from orchestration.sources import all_bronze_tables
+from tests.support.partner_bronze import EmployeeRow, write_partner_bronze
 
 pytestmark = pytest.mark.slow
 DAY = "2025-05-05"
@@ -25,39 +22,11 @@ DAY = "2025-05-05"
 def _bronze_file(
     lake: Path,
     file_id: str,
-    rows: list[tuple[int, int, bool, str, str]],
+    rows: list[EmployeeRow],
     ingested_at: str,
     partner: str = "p",
 ) -> None:
-    key = f"landing/sftp/{partner}/{DAY}/{file_id}.csv"
-    table = pa.Table.from_pylist(
-        [
-            {
-                "id_funcionario": employee,
-                "nome": "Nome",
-                "cpf": None,
-                "idade": age,
-                "ativo": active,
-                "salario": Decimal(salary),
-                "data_referencia": dt.date.fromisoformat(day),
-                "partner": partner,
-                "source_file": key,
-                "source_line": line,
-                "ingested_at": dt.datetime.fromisoformat(ingested_at),
-            }
-            for line, (employee, age, active, salary, day) in enumerate(rows, start=2)
-        ],
-        schema=BRONZE_SCHEMA,
-    )
-    target = lake / "bronze" / "partner_csv" / f"ingestion_date={DAY}" / f"{partner}__{file_id}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, target)
-    write_manifest(
-        LocalObjectStore(lake),
-        FileManifest(
-            "partner_csv", DAY, f"{partner}__{file_id}", key, "etag", "landed", len(rows), len(rows), 0
-        ),
-    )
+    write_partner_bronze(lake, DAY, file_id, rows, ingested_at, partner)
 
 
 def _build(lake: Path):  # type: ignore[no-untyped-def]
