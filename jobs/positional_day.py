@@ -83,7 +83,7 @@ def run_positional_day(backend: Backend, day: str, clock: Clock = _utc_now) -> d
     opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
     try:
         backend.catalog.register_bronze(all_bronze_tables(settings.lake.resolve()))
-        dbt = run_dbt_on(backend, ["build", "--select", DBT_SELECTOR])
+        dbt = run_dbt_on(backend, ["build", "--select", DBT_SELECTOR], day=day)
         dbt_report = dbt.as_report()
         errors += dbt.failures
         if dbt.success:

@@ -88,7 +88,7 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
     step("dbt build")
     began = time.monotonic()
     backend.catalog.register_bronze(registry.all_bronze_tables(settings.lake.resolve()))
-    dbt = run_dbt_on(backend, ["build"])
+    dbt = run_dbt_on(backend, ["build"], day=day)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
     published: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ literal only needs its quotes doubled, and in strict mode so a value that does n
 of being truncated.
 
 What is published for the partner CSV source (DESIGN.md: "rows also published to MySQL"): the cleaned
-employee rows of ``silver.stg_partner_csv__employees``, one per natural key
+employee rows of ``silver.int_partner_csv__employees_latest``, one per natural key
 (partner, id_funcionario, data_referencia), not ``gold.salary_averages``: gold is an aggregate the
 analysts already query in Athena, while the operational consumers of MySQL look employees up one by
 one. The CPF does not leave silver raw (LGPD): it is published masked as ``***.456.789-**``, the
@@ -372,7 +372,7 @@ def publish_batches(
 
 # --- the partner CSV employees -------------------------------------------------------------------
 
-SILVER_EMPLOYEES = "silver.stg_partner_csv__employees"
+SILVER_EMPLOYEES = "silver.int_partner_csv__employees_latest"
 EMPLOYEES_TABLE = MySqlTableSpec(
     name="partner_employees",
     columns=(

@@ -26,7 +26,7 @@ def test_every_model_and_test_compiles_to_athena_sql(compiled: Path) -> None:
 
 
 def test_adapter_specific_sql_is_dispatched_to_athena(compiled: Path) -> None:
-    gold = (compiled / "models" / "marts" / "salary_averages.sql").read_text()
+    gold = (compiled / "models" / "marts" / "salaries" / "salary_averages.sql").read_text()
     assert "round(avg(salario), 2)" in gold
     assert "hugeint" not in gold and "//" not in gold
     assert '"awsdatacatalog"."silver"."stg_partner_csv__employees"' in gold

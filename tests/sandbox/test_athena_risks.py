@@ -65,7 +65,7 @@ def test_the_aws_profile_never_reuses_a_table_location_across_builds() -> None:
     """dbt-athena deletes a table location's data before each CTAS; a fixed location (schema_table) would
     delete what a published table or a reader still uses. A unique location per build, and `ha` (build
     aside, then switch the Glue table), keep earlier versions readable."""
-    profile = yaml.safe_load((REPO / "profiles.yml").read_text())["lakehouse"]["outputs"]["aws"]
+    profile = yaml.safe_load((REPO / "dbt_project" / "profiles.yml").read_text())["lakehouse"]["outputs"]["aws"]
     assert "unique" in profile["s3_data_naming"]
     project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
     assert project["models"]["lakehouse"]["+ha"] is True
