@@ -10,7 +10,7 @@ import pyarrow as pa
 from core.settings import Settings
 from core.table_readers import CatalogTableReader, GlueTableReader, arrow_type
 from jobs.positional_day import read_gold_contract_plans
-from serving.mysql import employee_batches, publish_employees
+from serving.mysql import SILVER_EMPLOYEES, employee_batches, publish_employees
 from tests.aws_path.conftest import put_parquet, replace_glue_table
 from tests.mysql.test_publish import silver_row, table_rows, url, write_silver
 
@@ -37,14 +37,15 @@ def _silver_on_s3(glue: Any, s3: Any, bucket: str) -> None:
     """The silver table as Athena leaves it: Parquet at the Glue location, timestamps without zone."""
     schema = pa.schema([(name, arrow_type(kind)) for name, kind in EMPLOYEE_COLUMNS])
     rows = [{**row, "ingested_at": row["ingested_at"].replace(tzinfo=None)} for row in ROWS]
-    put_parquet(s3, bucket, "silver/stg_partner_csv__employees/part-1", pa.Table.from_pylist(rows[:2], schema))
-    put_parquet(s3, bucket, "silver/stg_partner_csv__employees/part-2", pa.Table.from_pylist(rows[2:], schema))
-    replace_glue_table(glue, "silver", {
-        "Name": "stg_partner_csv__employees",
+    database, table = SILVER_EMPLOYEES.split(".")
+    put_parquet(s3, bucket, f"{database}/{table}/part-1", pa.Table.from_pylist(rows[:2], schema))
+    put_parquet(s3, bucket, f"{database}/{table}/part-2", pa.Table.from_pylist(rows[2:], schema))
+    replace_glue_table(glue, database, {
+        "Name": table,
         "StorageDescriptor": {
             **PARQUET,
             "Columns": [{"Name": name, "Type": kind} for name, kind in EMPLOYEE_COLUMNS],
-            "Location": f"s3://{bucket}/silver/stg_partner_csv__employees/",
+            "Location": f"s3://{bucket}/{database}/{table}/",
         },
     })  # fmt: skip
 
