@@ -4,7 +4,9 @@
    partition columns last; the rest of the CTAS is dbt-athena's own. #}
 {% macro athena__create_table_as(temporary, relation, compiled_code, language='sql', skip_partitioning=false) -%}
     {%- set partitioned_by = config.get('partitioned_by', default=none) if not skip_partitioning else none -%}
-    {%- set declared = model.columns.keys() | list if model is defined and model.columns else [] -%}
+    {#- Only a contract lists every column; the documented columns of another model may be a subset. -#}
+    {%- set contracted = config.get('contract') is not none and config.get('contract').enforced -%}
+    {%- set declared = model.columns.keys() | list if contracted and model is defined and model.columns else [] -%}
     {%- if language == 'sql' and partitioned_by and declared -%}
         {%- set keys = partitioned_by | map('lower') | list -%}
         {%- set ordered = (declared | map('lower') | reject('in', keys) | list) + keys -%}
