@@ -269,14 +269,16 @@ def sla_check(
     date: DateOption = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
 ) -> None:
-    """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
+    """Did the day's positional job succeed by the deadline? Prints one JSON line (on a miss also a
+    CloudWatch EMF alert) and exits 1 when missed."""
     backend, day = _backend(lake), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(backend, day, limit)
-    console.print_json(json.dumps(result.as_dict(), default=str))
+    result = run_sla_check(backend, day, limit, emit=None)
+    # One JSON line on stdout: the result, which on a miss is also the CloudWatch EMF alert.
+    typer.echo(json.dumps(result.document(), default=str, ensure_ascii=False, separators=(",", ":")))
     raise typer.Exit(sla_exit_code(result))
 
 

@@ -77,6 +77,20 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_sla_check_exits_non_zero_with_an_alert_when_the_day_job_never_ran(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sla-check", "--lake", str(tmp_path), "--date", "2025-01-02", "--deadline", "12:00"])
     assert result.exit_code == 1, result.output
-    assert '"missed"' in result.output
+    # stdout is exactly one JSON document on one line (json.loads refuses a second one)...
+    assert len(result.stdout.splitlines()) == 1, result.stdout
+    document = json.loads(result.stdout)
+    assert (document["status"], document["day"]) == ("missed", "2025-01-02")
+    # ...and that line is the CloudWatch EMF alert: metric, namespace and dimension at the top level.
+    assert document["SlaMissed"] == 1 and document["Job"] == "positional-day"
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Lakehouse"
     report = json.loads((tmp_path / "reports" / "sla-2025-01-02.json").read_text())
     assert report["status"] == "missed"
+
+
+def test_sla_check_without_a_miss_prints_one_json_document_and_no_alert(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sla-check", "--lake", str(tmp_path), "--date", "2099-01-02"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "pending"
+    assert "_aws" not in document
