@@ -10,12 +10,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import layout as lake
 from core.layout import LakeLayout
 from core.settings import Settings
+from core.storage import ObjectStore
 from ingestion.client_health.pseudonym import dbt_secret_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt docs site as one file: manifest and catalog inlined, so it opens from disk (the plain
+# index.html fetches manifest.json, which a browser refuses over file://).
+DOCS_KEY = f"{lake.REPORTS}/dbt-docs.html"
+
+
+class DocsError(RuntimeError):
+    pass
 
 
 @dataclass
@@ -106,3 +115,14 @@ def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
+
+
+def write_docs_site(settings: Settings, store: ObjectStore) -> str:
+    """``dbt docs generate --static`` on the settings' lake, published as ``reports/dbt-docs.html``;
+    returns that key. Raises DocsError with dbt's own words when it fails."""
+    summary = run_dbt(["docs", "generate", "--static"], settings)
+    static_index = LakeLayout.local(settings.lake).dbt_folder / "target" / "static_index.html"
+    if not summary.success or not static_index.exists():
+        raise DocsError("dbt docs generate failed: " + ("; ".join(summary.failures) or "no static_index.html"))
+    store.write_bytes(DOCS_KEY, static_index.read_bytes())
+    return DOCS_KEY

@@ -27,6 +27,7 @@ from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
 from jobs.aurora_extract import extract
+from jobs.dbt import DocsError, write_docs_site
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
 from orchestration.dispatcher import dispatch_object_created
@@ -138,6 +139,18 @@ def dashboard(
         pass
     finally:
         server.server_close()
+
+
+@app.command()
+def docs(lake: LakeOption = None) -> None:
+    """Write the dbt docs site as one HTML file that opens from disk (lake/reports/dbt-docs.html)."""
+    backend = _backend(lake)
+    try:
+        key = write_docs_site(backend.settings, backend.store)
+    except DocsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dbt docs: {backend.store.uri(key)}")
 
 
 @app.command()
