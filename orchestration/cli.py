@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -48,6 +49,21 @@ LakeOption = Annotated[
 DateOption = Annotated[
     str | None, typer.Option("--date", help="Day YYYY-MM-DD (default: today in America/Sao_Paulo).")
 ]
+
+
+def lakehouse_command() -> str:
+    """How to run this command again from the user's shell: ``lakehouse`` when that name on PATH is this
+    very script (an active venv), else the script's path (``.venv/bin/lakehouse``), else ``python -m``."""
+    running = Path(sys.argv[0]).absolute()
+    if running.name != "lakehouse" or not running.is_file():
+        return f"{sys.executable} -m orchestration.cli"
+    on_path = shutil.which("lakehouse")
+    if on_path is not None and Path(on_path).absolute() == running:
+        return "lakehouse"
+    try:
+        return str(running.relative_to(Path.cwd()))
+    except ValueError:
+        return str(running)
 
 
 def _settings(lake: Path | None) -> Settings:
@@ -194,7 +210,9 @@ def demo(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {backend.settings.lake} "select * from gold.salary_averages limit 10"'
+        f"query it: {lakehouse_command()} query --lake {backend.settings.lake} "
+        '"select * from gold.salary_averages limit 10"',
+        soft_wrap=True,
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)

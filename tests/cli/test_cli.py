@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli import app, lakehouse_command
 from tests.support.partner_expectations import expected_salary_averages
 
 runner = CliRunner()
@@ -94,3 +95,19 @@ def test_sla_check_without_a_miss_prints_one_json_document_and_no_alert(tmp_path
     document = json.loads(result.stdout)
     assert document["status"] == "pending"
     assert "_aws" not in document
+
+
+def test_the_command_hint_works_without_an_active_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / ".venv" / "bin" / "lakehouse"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert lakehouse_command() == ".venv/bin/lakehouse"
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert lakehouse_command() == "lakehouse"
+    monkeypatch.setattr(sys, "argv", ["/somewhere/pytest"])
+    assert lakehouse_command() == f"{sys.executable} -m orchestration.cli"
