@@ -187,7 +187,7 @@ def demo(
     lake: LakeOption = None,
     date: DateOption = None,
     rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample data: the same seed gives the same files.")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
     backend, day = _backend(lake), _day(date)
@@ -256,8 +256,8 @@ def query(
 @app.command()
 def sftp(
     lake: LakeOption = None,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 2222,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 2222,
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
@@ -277,7 +277,7 @@ def extract_aurora(
     lake: LakeOption = None,
     date: DateOption = None,
     url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
-    tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--tables", help="A table to extract; repeat for more (default: LAKEHOUSE_AURORA_TABLES, else all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
     backend, day = _backend(lake), _day(date)
@@ -316,7 +316,9 @@ def sla_check(
 @app.command()
 def serve(
     lake: LakeOption = None,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 2.0,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", min=0.1, help="Seconds between two looks at the landing zone.")
+    ] = 2.0,
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
