@@ -7,7 +7,7 @@ the query engine. Everything else takes a ``Backend`` and calls methods on those
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,11 @@ class Backend:
     launcher: JobLauncher
     catalog: Catalog
     query_engine: QueryEngine
+    # The dbt target that builds silver and gold on this backend, and what its profile reads from the env.
+    dbt_target: str = "local"
+    dbt_environment: dict[str, str] = field(default_factory=dict)
+    # Whether dbt gets the pseudonym key as a var (its adapter has no plugin that can hold it).
+    pseudonym_key_as_dbt_var: bool = False
 
     def for_bucket(self, bucket: str | None) -> Backend:
         """The backend of the lake an S3 event names (the local lake has one bucket name and ignores it)."""
@@ -60,6 +65,9 @@ def build_backend(settings: Settings) -> Backend:
             launcher=GlueJobLauncher(_boto3_client("glue", settings)),
             catalog=GlueCatalog(_boto3_client("glue", settings), store),
             query_engine=AthenaQueryEngine(_boto3_client("athena", settings), layout),
+            dbt_target="aws",
+            dbt_environment={"LAKEHOUSE_BUCKET": settings.bucket, "LAKEHOUSE_REGION": settings.region},
+            pseudonym_key_as_dbt_var=True,
         )
     layout = LakeLayout.local(settings.lake)
     return Backend(

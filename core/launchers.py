@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from core import registry
 from core.layout import LakeLayout
+from core.s3_staging import staged_s3_io
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,12 @@ def local_glue_launcher(settings: Settings, layout: LakeLayout) -> LocalJobLaunc
     """
 
     def job(module_name: str) -> JobFunction:
-        return lambda options: run_glue_script(module_name, {"lake_uri": layout.uri, **options})
+        def run(options: dict[str, str]) -> None:
+            # On a bucket, Spark (no S3A connector here) reads and writes through local files.
+            with staged_s3_io():
+                run_glue_script(module_name, {"lake_uri": layout.uri, **options})
+
+        return run
 
     return LocalJobLauncher(
         {source.glue_job_name(settings): job(source.glue_script) for source in registry.SOURCES}

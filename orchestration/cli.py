@@ -15,10 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.backend import Backend, build_backend
+from core.backend import Backend, build_backend, with_launcher
 from core.calendar import parse_day
+from core.launchers import local_glue_launcher
+from core.layout import run_report_key
 from core.query import CatalogMissingError, QueryError
 from core.schedules import SCHEDULES
+from core.settings import Backend as BackendName
 from core.settings import Settings, default_day
 from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
@@ -51,6 +54,16 @@ DateOption = Annotated[
 ]
 
 
+BackendOption = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="local (a lake folder) or aws (a bucket; default LAKEHOUSE_BACKEND)."),
+]
+BucketOption = Annotated[
+    str | None,
+    typer.Option("--bucket", help="The lake bucket on the aws backend (default LAKEHOUSE_BUCKET)."),
+]
+
+
 def lakehouse_command() -> str:
     """How to run this command again from the user's shell: ``lakehouse`` when that name on PATH is this
     very script (an active venv), else the script's path (``.venv/bin/lakehouse``), else ``python -m``."""
@@ -66,13 +79,22 @@ def lakehouse_command() -> str:
         return str(running)
 
 
-def _settings(lake: Path | None) -> Settings:
-    """The command's Settings, built once here and passed down (nothing below reads the environment)."""
-    return Settings().for_lake(lake)
+def _settings(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Settings:
+    """The command's Settings, built once here and passed down (nothing below reads the environment).
+
+    ``--backend aws --bucket B`` use the standard AWS environment (``AWS_ENDPOINT_URL`` for the sandbox)."""
+    settings = Settings().for_lake(lake)
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend})
+    if bucket is not None:
+        settings = settings.model_copy(update={"bucket": bucket})
+    if settings.backend is BackendName.AWS and not settings.bucket:
+        raise typer.BadParameter("the aws backend needs a bucket: --bucket B or LAKEHOUSE_BUCKET", param_hint="--bucket")
+    return settings
 
 
-def _backend(lake: Path | None) -> Backend:
-    return build_backend(_settings(lake))
+def _backend(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Backend:
+    return build_backend(_settings(lake, backend, bucket))
 
 
 def _day(date: str | None) -> str:
@@ -125,10 +147,13 @@ def _print_summary(report: dict[str, Any]) -> None:
 
 
 def _run(backend: Backend, day: str) -> dict[str, Any]:
+    # The run stands in for the event plumbing on both backends: the handlers get S3-shaped events here
+    # and the Glue scripts they start run in this process, with the arguments Glue would pass.
+    in_process = with_launcher(backend, local_glue_launcher(backend.settings, backend.layout))
     with console.status("starting") as status:
-        report = run_day(backend, day, step=lambda message: status.update(message))
+        report = run_day(in_process, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {backend.layout.run_report_path(day)}")
+    console.print(f"report: {backend.store.uri(run_report_key(day))}")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
@@ -158,11 +183,11 @@ def dashboard(
 
 
 @app.command()
-def docs(lake: LakeOption = None) -> None:
+def docs(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Write the dbt docs site as one HTML file that opens from disk (lake/reports/dbt-docs.html)."""
-    backend = _backend(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        key = write_docs_site(backend.settings, backend.store)
+        key = write_docs_site(backend)
     except DocsError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -170,9 +195,11 @@ def docs(lake: LakeOption = None) -> None:
 
 
 @app.command()
-def run(lake: LakeOption = None, date: DateOption = None) -> None:
+def run(
+    lake: LakeOption = None, date: DateOption = None, backend_name: BackendOption = None, bucket: BucketOption = None
+) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
-    backend, day = _backend(lake), _day(date)
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         report = _run(backend, day)
     except JavaMissingError as exc:
@@ -223,10 +250,12 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL against the catalog (schemas bronze, silver, gold).")],
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
-    """Run SQL against the local catalog (read-only)."""
+    """Run SQL against the catalog, read-only: the local DuckDB file, or Athena on the aws backend."""
     try:
-        result = _backend(lake).query_engine.query(sql)
+        result = _backend(lake, backend_name, bucket).query_engine.query(sql)
     except CatalogMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -335,11 +364,11 @@ app.add_typer(publish_app, name="publish")
 
 
 @publish_app.command("opensearch")
-def publish_opensearch(lake: LakeOption = None) -> None:
+def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
-    backend = _backend(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_contract_plans_to_opensearch(backend.settings, backend.layout.catalog_path)
+        result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -350,11 +379,11 @@ def publish_opensearch(lake: LakeOption = None) -> None:
 
 
 @publish_app.command("mysql")
-def publish_mysql(lake: LakeOption = None) -> None:
+def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
-    backend = _backend(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_employees(backend.settings, backend.layout.catalog_path)
+        result = publish_employees(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -368,10 +397,39 @@ def publish_mysql(lake: LakeOption = None) -> None:
     )
 
 
+@app.command()
+def upload(
+    bucket: Annotated[str, typer.Option("--bucket", help="The lake bucket (created if missing).")],
+    folders: Annotated[list[str] | None, typer.Argument(help="Lake folders to copy (default: landing).")] = None,
+    lake: LakeOption = None,
+) -> None:
+    """Copy folders of a local lake (the demo's landing files) into a bucket, same keys (the sandbox's S3)."""
+    import boto3
+
+    from sandbox.lake import upload_folders
+
+    settings = _settings(lake)
+    written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
+    console.print(f"uploaded {written:,} objects to s3://{bucket}/")
+
+
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
     typer.echo(template_json(_settings(None)))
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 4566,
+    statement_log: Annotated[
+        Path | None, typer.Option("--statement-log", help="JSON Lines file receiving every Athena statement.")
+    ] = None,
+) -> None:
+    """Run the offline AWS stand-in (moto, Athena executed on DuckDB) until Ctrl-C; prints its environment."""
+    from sandbox import serve_sandbox
+
+    serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
 
 
 if __name__ == "__main__":

@@ -5,21 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from core import registry
 from core.backend import Backend
 from core.errors import describe_error
 from core.settings import Settings
+from core.table_readers import TableReader
 from ingestion.client_health.quality import client_health_quality
 from ingestion.manifest import read_manifests
-from jobs.dbt import gold_models, run_dbt
+from jobs.dbt import built_gold_models, run_dbt_on
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.report import source_summary, write_report
 from serving.dashboard import write_dashboard
-from serving.gold_publication import publish_gold
 from serving.mysql import publish_employees
 
 Step = Callable[[str], None]
@@ -36,25 +35,29 @@ def _ingest_source(backend: Backend, source_name: str, keys: list[str], step: St
     return errors
 
 
-def _mysql(settings: Settings, catalog: Path) -> dict[str, Any]:
-    outcome = publish_employees(settings, catalog)
+def _mysql(settings: Settings, source: TableReader) -> dict[str, Any]:
+    outcome = publish_employees(settings, source)
     return {"status": "not_configured"} if outcome is None else {"status": "published", **outcome.as_dict()}
 
 
-PUBLISHERS: dict[str, Callable[[Settings, Path], dict[str, Any]]] = {
+PUBLISHERS: dict[str, Callable[[Settings, TableReader], dict[str, Any]]] = {
     "mysql": _mysql,
     "opensearch": publish_contract_plans_to_opensearch,
 }
 
 
-def publish_downstream(settings: Settings, catalog: Path, step: Step, timings: dict[str, float]) -> dict[str, Any]:
-    """Gold-fed publications, each only when configured; one failing never hides the others."""
+def publish_downstream(
+    settings: Settings, source: TableReader, step: Step, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Gold-fed publications, each only when configured; one failing never hides the others.
+
+    ``source`` reads what dbt built: the catalog file locally, Parquet on S3 through Glue on AWS."""
     results: dict[str, Any] = {}
     for name, publish in PUBLISHERS.items():
         step(f"publishing to {name}")
         began = time.monotonic()
         try:
-            results[name] = publish(settings, catalog)
+            results[name] = publish(settings, source)
         except Exception as exc:  # publisher messages are built to carry no secret
             results[name] = {"status": "failed", "error": describe_error(exc)}
         timings[f"publish_{name}"] = round(time.monotonic() - began, 3)
@@ -84,8 +87,8 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
 
     step("dbt build")
     began = time.monotonic()
-    backend.catalog.register_bronze(registry.all_bronze_tables(layout.root))
-    dbt = run_dbt(["build"], settings)
+    backend.catalog.register_bronze(registry.all_bronze_tables(settings.lake.resolve()))
+    dbt = run_dbt_on(backend, ["build"], day=day)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
     published: list[dict[str, Any]] = []
@@ -93,12 +96,9 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
     if dbt.success:
         step("publishing gold")
         began = time.monotonic()
-        published = [
-            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
-            for table in publish_gold(layout.catalog_path, layout.root, gold_models(layout))
-        ]
+        published = backend.catalog.publish_gold(built_gold_models(settings))
         timings["publish_gold"] = round(time.monotonic() - began, 3)
-        publications = publish_downstream(settings, layout.catalog_path, step, timings)
+        publications = publish_downstream(settings, backend.catalog.table_reader(), step, timings)
 
     failed = (
         not dbt.success

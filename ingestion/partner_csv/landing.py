@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.launchers import JobLauncher
 from core.storage import ObjectStore
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.partner_csv.contract import SOURCE, parse_landing_key
 from ingestion.partner_csv.validation import HEAD_BYTES, InvalidUpload, detect_format
@@ -45,22 +46,21 @@ def handle_upload(
         reason = str(exc)
         target = quarantine_file(store, SOURCE, landed.day, landed.file_id, key, reason)
         rows = count_data_lines(store.read_bytes(key)) if size else 0
-        write_manifest(
-            store,
-            FileManifest(
-                source=SOURCE,
-                day=landed.day,
-                file_id=landed.file_id,
-                key=key,
-                etag=etag,
-                status="quarantined",
-                rows_read=rows,
-                rows_quarantined=rows,
-                quarantined_by_reason={"file:rejected": rows} if rows else {},
-                reason=reason,
-                outputs=[target],
-            ),
+        manifest = FileManifest(
+            source=SOURCE,
+            day=landed.day,
+            file_id=landed.file_id,
+            key=key,
+            etag=etag,
+            status="quarantined",
+            rows_read=rows,
+            rows_quarantined=rows,
+            quarantined_by_reason={"file:rejected": rows} if rows else {},
+            reason=reason,
+            outputs=[target],
         )
+        write_manifest(store, manifest)
+        register_written_bronze(store, [])
         return LandingOutcome(key, "quarantined", reason)
     run_id = launcher.start_job_run(
         job_name,

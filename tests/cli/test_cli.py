@@ -39,6 +39,7 @@ def test_demo_builds_gold_that_matches_its_own_inputs(tmp_path: Path) -> None:
         (int(row["idade"]), row["ativo"] == "True", int(row["ano"]), int(row["mes"])): (
             Decimal(row["salario_medio"]),
             int(row["funcionarios"]),
+            Decimal(row["salario_total"]),
         )
         for row in csv.DictReader(io.StringIO(queried.output))
     }
