@@ -28,7 +28,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from glue_jobs.options import resolve_options
+from glue_jobs.options import job_settings, resolve_options
 from ingestion.aurora.extract import ExtractOptions, extract_tables, source_url
 from ingestion.aurora.glue_catalog import register_extractions
 from ingestion.aurora.urls import url_from_secret
@@ -74,7 +74,7 @@ def run_job(options: dict[str, str], settings: Settings | None = None) -> list[F
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    manifests = run_job(job_options(argv))
+    manifests = run_job(job_options(argv), job_settings(argv))
     failed = [manifest for manifest in manifests if manifest.status != "landed"]
     for manifest in failed:
         logging.error("aurora table %s failed: %s", manifest.file_id, manifest.reason)

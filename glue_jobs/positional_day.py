@@ -1,7 +1,7 @@
 """Glue job: the positional day job (dbt build of gold.contract_plans, publication, job record).
 
-Arguments: ``--day`` (YYYY-MM-DD) and ``--lake_uri``. The day gate starts it with ``--day`` only; the
-lake then comes from the settings. Exits non-zero when the job failed, so the run shows as failed.
+Arguments: ``--day`` (YYYY-MM-DD) and ``--lake_uri`` (on AWS a default argument of the job, so the
+day workflow passes ``--day`` only). Exits non-zero when the job failed, so the run shows as failed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from glue_jobs.options import resolve_options
+from glue_jobs.options import job_settings, resolve_options
 from ingestion.settings import Settings
 from orchestration.job_record import SUCCEEDED
 from orchestration.positional_day import run_positional_day
@@ -33,7 +33,7 @@ def run_job(options: dict[str, str], settings: Settings | None = None) -> dict[s
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    record = run_job(resolve_options(argv, OPTIONS))
+    record = run_job(resolve_options(argv, OPTIONS), job_settings(argv))
     if record["status"] != SUCCEEDED:
         sys.exit(1)
 

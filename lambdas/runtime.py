@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestion.jobs import GlueJobLauncher, JobLauncher
+from ingestion.jobs import GlueJobLauncher, JobLauncher, StateMachineLauncher
 from ingestion.settings import Backend, Settings
 from ingestion.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
@@ -33,7 +33,11 @@ def job_launcher(config: Settings) -> JobLauncher:
     if config.backend is Backend.AWS:
         import boto3
 
-        return GlueJobLauncher(boto3.client("glue", region_name=config.region))
+        glue = GlueJobLauncher(boto3.client("glue", region_name=config.region))
+        if not config.state_machines:
+            return glue
+        client = boto3.client("stepfunctions", region_name=config.region)
+        return StateMachineLauncher(client, config.state_machines, glue)
     from orchestration.local_glue import local_job_launcher
 
     return local_job_launcher()

@@ -331,7 +331,7 @@ def publish_mysql(lake: LakeOption = None) -> None:
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
-    from orchestration.infrastructure import template_json
+    from orchestration.aws.template import template_json
 
     typer.echo(template_json())
 
