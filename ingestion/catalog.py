@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 BRONZE_SCHEMA = "bronze"
@@ -92,6 +91,8 @@ def bronze_view_sql(table: BronzeTable, lake_root: Path) -> str:
 
 def register_bronze_tables(catalog_path: Path, lake_root: Path, tables: Iterable[BronzeTable]) -> None:
     """(Re)creates the bronze views so dbt sees every file landed so far, or an empty typed table."""
+    import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(catalog_path)) as connection:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")

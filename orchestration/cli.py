@@ -336,5 +336,13 @@ def aws_template() -> None:
     typer.echo(template_json())
 
 
+def _register_aws_commands() -> None:
+    from orchestration.aws.deploy import register
+
+    register(app)
+
+
+_register_aws_commands()
+
 if __name__ == "__main__":
     app()

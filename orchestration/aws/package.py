@@ -24,9 +24,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -134,36 +131,52 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def _aws_metadata(text: str) -> str:
-    """Requires-Dist without what Glue provides or only the local engine uses (see the module doc)."""
-    kept = [
-        line
-        for line in text.splitlines()
-        if not (line.startswith("Requires-Dist:") and _name(line.split(":", 1)[1]) in LOCAL_ONLY_REQUIREMENTS | DBT_REQUIREMENTS)
+def _wheel_metadata(project: dict[str, Any]) -> str:
+    """Core metadata; Requires-Dist leaves out what Glue provides and the local engine (module doc)."""
+    lines = [
+        "Metadata-Version: 2.1",
+        f"Name: {project['name']}",
+        f"Version: {project['version']}",
+        f"Summary: {project.get('description', '')}",
+        f"Requires-Python: {project.get('requires-python', '>=3.11')}",
     ]
-    return "\n".join(kept) + "\n"
+    excluded = LOCAL_ONLY_REQUIREMENTS | DBT_REQUIREMENTS
+    lines += [f"Requires-Dist: {item}" for item in project["dependencies"] if _name(item) not in excluded]
+    return "\n".join(lines) + "\n"
+
+
+def _wheel_sources() -> list[tuple[Path, str]]:
+    """The packages and package data pyproject declares, dbt_project/ and profiles.yml beside them
+    (where ``orchestration.dbt_runner`` looks for them, relative to the installed packages)."""
+    files = _project_files(PROJECT_PACKAGES)
+    files += [(path, path.relative_to(REPO_ROOT).as_posix()) for path in _dbt_project_files()]
+    files.append((REPO_ROOT / "profiles.yml", "profiles.yml"))
+    return files
 
 
 def build_wheel(out_dir: Path) -> Path:
-    """The project wheel (built from a clean copy of the sources), plus dbt_project/ and profiles.yml."""
-    with tempfile.TemporaryDirectory(prefix="lakehouse-wheel-") as temp:
-        source = Path(temp) / "src"
-        source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(REPO_ROOT / name, source / name)
-        for package in PROJECT_PACKAGES:
-            shutil.copytree(REPO_ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        built = Path(temp) / "dist"
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(built), str(source)],
-            check=True,
-            capture_output=True,
-        )
-        (wheel,) = built.glob("*.whl")
-        target = out_dir / project_wheel_name()
-        extra = [(path, path.relative_to(REPO_ROOT).as_posix()) for path in _dbt_project_files()]
-        extra.append((REPO_ROOT / "profiles.yml", "profiles.yml"))
-        _rewrite_wheel(wheel, target, extra)
+    """A pure-Python wheel written directly (reproducible: fixed timestamps, sorted entries)."""
+    project = _pyproject()["project"]
+    dist_info = f"{project['name']}-{project['version']}.dist-info"
+    entries = [(name, path.read_bytes()) for path, name in _wheel_sources()]
+    scripts = "".join(f"{name} = {target}\n" for name, target in project.get("scripts", {}).items())
+    entries += [
+        (f"{dist_info}/METADATA", _wheel_metadata(project).encode()),
+        (f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: lakehouse-package\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+        (f"{dist_info}/entry_points.txt", f"[console_scripts]\n{scripts}".encode()),
+        (f"{dist_info}/top_level.txt", "".join(f"{name}\n" for name in PROJECT_PACKAGES).encode()),
+    ]
+    target = out_dir / project_wheel_name()
+    records = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+            records.append(_record_line(name, data))
+        records.append(f"{dist_info}/RECORD,,")
+        archive.writestr(zipfile.ZipInfo(f"{dist_info}/RECORD", date_time=(1980, 1, 1, 0, 0, 0)), "\n".join(records) + "\n")
     return target
 
 
@@ -174,24 +187,6 @@ def _dbt_project_files() -> list[Path]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and _packable(path) and path.relative_to(root).parts[0] not in DBT_DATA_EXCLUDED
     ]
-
-
-def _rewrite_wheel(wheel: Path, target: Path, extra: list[tuple[Path, str]]) -> None:
-    records: list[str] = []
-    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        record_name = next(name for name in source.namelist() if name.endswith(".dist-info/RECORD"))
-        entries = [(name, source.read(name)) for name in source.namelist() if name != record_name]
-        entries += [(name, path.read_bytes()) for path, name in extra]
-        for name, data in sorted(entries):
-            if name.endswith(".dist-info/METADATA"):
-                data = _aws_metadata(data.decode()).encode()
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-            records.append(_record_line(name, data))
-        records.append(f"{record_name},,")
-        archive.writestr(zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0)), "\n".join(records) + "\n")
 
 
 @dataclass(frozen=True)
@@ -251,7 +246,7 @@ def build_package(out_dir: Path) -> Package:
     paths = [out_dir / "lambda.zip", build_wheel(out_dir)]
     (out_dir / "glue_jobs").mkdir()
     for script in sorted((REPO_ROOT / "glue_jobs").glob("*.py")):
-        if script.name != "__init__.py":
+        if "def main(" in script.read_text(encoding="utf-8"):  # entry points; helpers travel in the wheel
             paths.append(Path(shutil.copy2(script, out_dir / "glue_jobs" / script.name)))
     package = Package(out_dir, tuple(_artifact(out_dir, path) for path in paths), tuple(distributions))
     (out_dir / "manifest.json").write_text(json.dumps(package.manifest(), indent=2) + "\n", encoding="utf-8")

@@ -156,7 +156,8 @@ def _function_resources(function: Function, components: Components, settings: Se
                 "Handler": function.handler,
                 "Role": {"Fn::GetAtt": [f"{function.logical_id}Role", "Arn"]},
                 "Code": {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": sub("${ArtifactPrefix}/lambda.zip")},
-                "Layers": [{"Ref": "PandasLayerArn"}],
+                # The sandbox has no managed layers; its Lambdas run in process with the venv's pyarrow.
+                "Layers": _if("IsRealAccount", [{"Ref": "PandasLayerArn"}]),
                 "Timeout": function.timeout_seconds,
                 "MemorySize": function.memory_mb,
                 "Environment": {"Variables": environment},
@@ -429,6 +430,9 @@ def _storage_resources(components: Components) -> dict[str, Any]:
         },
         "LakeBucket": {
             "Type": "AWS::S3::Bucket",
+            # The lake outlives the stack: `lakehouse destroy` removes the machinery, never the data.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
             "DependsOn": [f"{function.logical_id}InvokePermission" for function in landing],
             "Properties": _bucket(
                 {
@@ -864,6 +868,7 @@ def _parameters(secret_settings: Sequence[str]) -> dict[str, Any]:
         "ArtifactPrefix": {"Type": "String", "Description": "Key prefix of this build's artifacts (content hash)"},
         "PandasLayerArn": {
             "Type": "String",
+            "Default": "",
             "Description": "AWS SDK for pandas managed layer for python3.11 x86_64 (pyarrow, numpy) in this region",
         },
         "SubnetIds": {
