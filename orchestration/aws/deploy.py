@@ -2,8 +2,8 @@
 
 Deploy builds the artifacts, uploads them under a prefix named by their content hash (an unchanged
 build uploads nothing), uploads the template beside them (it is over CloudFormation's 51 KB inline
-limit) and creates or updates the stack through a change set; a change set with no changes is
-deleted and reported as a no-op. It works against a real account with the standard AWS environment,
+limit) and creates the stack, or updates it through a change set; a change set with no changes is deleted
+and reported as a no-op. It works against a real account with the standard AWS environment,
 and against ``lakehouse sandbox`` (``AWS_ENDPOINT_URL`` set), where the ``Sandbox`` parameter leaves out
 the resource types moto's CloudFormation cannot create (``template.SANDBOX_OMITTED``).
 """
@@ -149,7 +149,8 @@ def deploy_stack(
     with tempfile.TemporaryDirectory(prefix="lakehouse-package-") as temp:
         built = package or build_package(Path(temp))
         upload_artifacts(s3, bucket, built)
-    body = json.dumps(template(settings, partners or {}), sort_keys=True, separators=(",", ":"))
+    document = template(settings, partners or {})
+    body = json.dumps(document, sort_keys=True, separators=(",", ":"))
     template_key = f"{built.prefix}/template-{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
     if not _exists(s3, bucket, template_key):
         s3.put_object(Bucket=bucket, Key=template_key, Body=body.encode())
@@ -164,17 +165,23 @@ def deploy_stack(
     status = _stack_status(cloudformation, stack)
     if status == "ROLLBACK_COMPLETE":
         raise DeployError(f"stack {stack} is ROLLBACK_COMPLETE (its creation failed): `lakehouse destroy --stack {stack}` first")
-    change_type = "CREATE" if status is None or status == "REVIEW_IN_PROGRESS" else "UPDATE"
+    request = {
+        "StackName": stack,
+        "TemplateURL": f"https://{bucket}.s3.{region_name}.amazonaws.com/{template_key}",
+        "Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in sorted(values.items())],
+        "Capabilities": CAPABILITIES,
+        "Tags": [{"Key": "lakehouse:stack", "Value": stack}],
+    }
+    if status is None:
+        # A new stack has nothing to review: created directly (moto also keeps the Outputs this way;
+        # a stack it creates from a CREATE change set has none).
+        cloudformation.create_stack(**request)
+        _wait(cloudformation, "stack_create_complete", stack)
+        if sandbox:
+            apply_bucket_notifications(session, stack, lake_bucket, document)
+        return DeployResult(stack, "created", _outputs(cloudformation, stack))
     name = f"lakehouse-{int(time.time() * 1000)}"
-    cloudformation.create_change_set(
-        StackName=stack,
-        ChangeSetName=name,
-        ChangeSetType=change_type,
-        TemplateURL=f"https://{bucket}.s3.{region_name}.amazonaws.com/{template_key}",
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in sorted(values.items())],
-        Capabilities=CAPABILITIES,
-        Tags=[{"Key": "lakehouse:stack", "Value": stack}],
-    )
+    cloudformation.create_change_set(**request, ChangeSetName=name, ChangeSetType="UPDATE")
     described = _wait_change_set(cloudformation, stack, name)
     if described["Status"] == "FAILED":
         reason = str(described.get("StatusReason", ""))
@@ -183,12 +190,43 @@ def deploy_stack(
             return DeployResult(stack, "unchanged", _outputs(cloudformation, stack))
         raise DeployError(f"change set for {stack} failed: {reason}")
     cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)
-    waiter = "stack_create_complete" if change_type == "CREATE" else "stack_update_complete"
+    _wait(cloudformation, "stack_update_complete", stack)
+    if sandbox:
+        apply_bucket_notifications(session, stack, lake_bucket, document)
+    return DeployResult(stack, "updated", _outputs(cloudformation, stack))
+
+
+def _wait(cloudformation: Any, waiter: str, stack: str) -> None:
     try:
         cloudformation.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 720})
     except Exception as exc:
         raise DeployError(f"{stack}: {_stack_status(cloudformation, stack)}: {exc}") from exc
-    return DeployResult(stack, "created" if change_type == "CREATE" else "updated", _outputs(cloudformation, stack))
+
+
+def apply_bucket_notifications(session: Any, stack: str, lake_bucket: str, document: dict[str, Any]) -> None:
+    """moto's CloudFormation creates the bucket without its NotificationConfiguration: the sandbox gets
+    the template's own notifications (prefix -> function of this stack) put on the bucket directly."""
+    lambdas = session.client("lambda")
+    functions = document["Resources"]
+    declared = document["Resources"]["LakeBucket"]["Properties"]["NotificationConfiguration"]
+    configurations = [
+        {
+            "Events": [item["Event"]],
+            "LambdaFunctionArn": lambdas.get_function(FunctionName=_function_name(functions, item, stack))[
+                "Configuration"
+            ]["FunctionArn"],
+            "Filter": {"Key": {"FilterRules": item["Filter"]["S3Key"]["Rules"]}},
+        }
+        for item in declared["LambdaConfigurations"]
+    ]
+    session.client("s3").put_bucket_notification_configuration(
+        Bucket=lake_bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configurations}
+    )
+
+
+def _function_name(resources: dict[str, Any], notification: dict[str, Any], stack: str) -> str:
+    logical_id = notification["Function"]["Fn::GetAtt"][0]
+    return str(resources[logical_id]["Properties"]["FunctionName"]["Fn::Sub"]).replace("${AWS::StackName}", stack)
 
 
 def destroy_stack(stack: str, *, region: str | None = None) -> str:
@@ -197,7 +235,7 @@ def destroy_stack(stack: str, *, region: str | None = None) -> str:
     if _stack_status(cloudformation, stack) is None:
         return "absent"
     cloudformation.delete_stack(StackName=stack)
-    cloudformation.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 720})
+    _wait(cloudformation, "stack_delete_complete", stack)
     return "deleted"
 
 
