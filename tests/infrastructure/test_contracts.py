@@ -238,3 +238,21 @@ def test_resource_policies_use_star_only_as_the_resource_itself(document: dict[s
     for name, body in resources_of(document, "AWS::S3::BucketPolicy").items():
         for statement in body["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Effect"] == "Deny" or statement["Resource"] != "*", name
+
+
+def test_every_function_environment_builds_aws_settings_with_bucket_and_region(
+    document: dict[str, Any], components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the handlers read through Settings (runtime.settings()) is all set by the template."""
+    resolve = resolver(document, LakeBucketName="lake").resolve
+    for function in components.functions:
+        variables = resolve(document["Resources"][function.logical_id]["Properties"]["Environment"]["Variables"])
+        with monkeypatch.context() as patch:
+            for name in [name for name in __import__("os").environ if name.startswith("LAKEHOUSE_")]:
+                patch.delenv(name)
+            for name, value in variables.items():
+                patch.setenv(name, str(value))
+            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        assert (settings.backend.value, settings.bucket, settings.region) == ("aws", "lake", "us-east-1"), function.name
+        for key in function.starts_workflows:
+            assert key in settings.state_machines, (function.name, key)
