@@ -159,7 +159,7 @@ def deploy_stack(
         "ArtifactBucket": bucket,
         "ArtifactPrefix": built.prefix,
         "Sandbox": "true" if sandbox else "false",
-        "PandasLayerArn": "" if sandbox else (pandas_layer or pandas_layer_arn(session, region_name)),
+        "PandasLayerArn": "none-in-the-sandbox" if sandbox else (pandas_layer or pandas_layer_arn(session, region_name)),
         **(parameters or {}),
     }
     status = _stack_status(cloudformation, stack)

@@ -868,7 +868,6 @@ def _parameters(secret_settings: Sequence[str]) -> dict[str, Any]:
         "ArtifactPrefix": {"Type": "String", "Description": "Key prefix of this build's artifacts (content hash)"},
         "PandasLayerArn": {
             "Type": "String",
-            "Default": "",
             "Description": "AWS SDK for pandas managed layer for python3.11 x86_64 (pyarrow, numpy) in this region",
         },
         "SubnetIds": {
