@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ def test_every_function_environment_builds_aws_settings_with_bucket_and_region(
     for function in components.functions:
         variables = resolve(document["Resources"][function.logical_id]["Properties"]["Environment"]["Variables"])
         with monkeypatch.context() as patch:
-            for name in [name for name in __import__("os").environ if name.startswith("LAKEHOUSE_")]:
+            for name in [name for name in os.environ if name.startswith("LAKEHOUSE_")]:
                 patch.delenv(name)
             for name, value in variables.items():
                 patch.setenv(name, str(value))

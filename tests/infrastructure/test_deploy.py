@@ -11,6 +11,7 @@ puts the bucket's notifications on directly (moto's bucket ignores NotificationC
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,40 @@ def test_the_end_of_day_schedule_starts_one_execution_that_the_sandbox_runs(
         status = sfn.describe_execution(executionArn=arn)["status"]
         if status != "RUNNING":
             break
-        __import__("time").sleep(0.2)
+        time.sleep(0.2)
     history = sfn.get_execution_history(executionArn=arn)["events"]
     entered = [event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event]
     assert entered == ["DbtBuild", "NotifyFailure", "Failed"]
     assert status == "FAILED"
+
+
+def test_the_gated_workflows_start_once_per_day_and_run_in_the_sandbox(
+    deployed: dict[str, str], executing_state_machines: Any
+) -> None:
+    """The launcher the gates use (StateMachineLauncher, built as the deployed functions' environment
+    configures it) starts each gated workflow twice for a day: one execution, run by moto."""
+    from ingestion.jobs import StateMachineLauncher
+
+    sfn = boto3.client("stepfunctions")
+    machines = {"positional-day": deployed["PositionalDayWorkflowArn"], "client-health-to-bronze": deployed["ClientHealthDayWorkflowArn"]}
+    first_steps = {"positional-day": "PositionalDay", "client-health-to-bronze": "ClientHealthToBronze"}
+    for arn in machines.values():
+        executing_state_machines(arn)
+
+    class NoGlue:
+        def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
+            raise AssertionError(f"{job_name} must start as its workflow, not as a bare job")
+
+    launcher = StateMachineLauncher(sfn, machines, NoGlue())
+    for job, arn in machines.items():
+        arguments = {"--lake_uri": f"s3://{LAKE}", "--day": DAY, "--ingested_at": f"{DAY}T12:00:00Z"}
+        assert launcher.start_job_run(job, arguments) == launcher.start_job_run(job, arguments)
+        (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
+        assert execution["name"] == f"{job}-{DAY}"
+        for _ in range(100):
+            if sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING":
+                break
+            time.sleep(0.2)
+        history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        entered = [event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event]
+        assert entered == [first_steps[job], "NotifyFailure", "Failed"]
