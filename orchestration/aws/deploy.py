@@ -249,6 +249,10 @@ def _parse_parameters(items: list[str] | None) -> dict[str, str]:
     return parsed
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e6:.2f} MB" if count >= 1e6 else f"{count / 1e3:.1f} kB"
+
+
 def register(app: typer.Typer) -> None:
     """Adds ``package``, ``deploy`` and ``destroy`` to the ``lakehouse`` command."""
 
@@ -259,8 +263,8 @@ def register(app: typer.Typer) -> None:
         """Build the Lambda artifact, the project wheel and the Glue scripts the AWS template references."""
         built = build_package(out)
         for artifact in built.artifacts:
-            unzipped = f" ({artifact.unzipped_size / 1e6:.1f} MB unzipped)" if artifact.unzipped_size else ""
-            typer.echo(f"{artifact.name}: {artifact.size / 1e6:.2f} MB{unzipped}")
+            unzipped = f" ({_size(artifact.unzipped_size)} unzipped)" if artifact.unzipped_size else ""
+            typer.echo(f"{artifact.name}: {_size(artifact.size)}{unzipped}")
         typer.echo(f"artifacts in {out} (prefix {built.prefix}); manifest: {out / 'manifest.json'}")
 
     @app.command("deploy")

@@ -22,6 +22,7 @@ from ingestion.settings import Settings
 from orchestration.aws import iam
 from orchestration.aws.components import Components, Function, GlueJob, Workflow, deployed_components
 from orchestration.aws.iam import sub
+from orchestration.aws.package import project_dbt_requirements, project_wheel_name
 from orchestration.aws.state_machines import definition_string
 from orchestration.schedules import eventbridge_schedule
 from orchestration.sla import JOB as SLA_JOB
@@ -979,8 +980,6 @@ def template(
     wheel_name: str | None = None,
     dbt_requirements: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    from orchestration.aws.package import project_dbt_requirements, project_wheel_name
-
     config = settings or Settings()
     components = deployed_components(config)
     wheel = wheel_name or project_wheel_name()
