@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.client_health.bronze import land_day
 from ingestion.manifest import FileManifest
-from ingestion.storage import store_for_uri
 
 OPTIONS = ("lake_uri", "day", "ingested_at")
 

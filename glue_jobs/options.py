@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
-from ingestion.settings import Backend, Settings
+from core.settings import Settings
+from ingestion.spark import local_spark_session
 
 
 def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[str, str]:
@@ -27,29 +28,22 @@ def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[st
 
 def job_settings(argv: Sequence[str] | None = None) -> Settings:
     """Settings of a job run, built once at the entry point. Glue passes no environment: the template
-    gives the region, the secret ids (``--<field> value`` for any Settings field) and ``--lake_uri``."""
+    gives the region and the secret ids as ``--<Settings field> value`` arguments (``--lake_uri``, the
+    lake, is read by ``core.backend.backend_for_lake_uri``)."""
     arguments = list(sys.argv if argv is None else argv)
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for name in Settings.model_fields:
         parser.add_argument(f"--{name}")
-    parser.add_argument("--lake_uri")
     parsed, _unknown = parser.parse_known_args(arguments[1:])
-    given: dict[str, object] = {
-        name: value for name, value in vars(parsed).items() if value is not None and name in Settings.model_fields
-    }
-    lake_uri = parsed.lake_uri
-    if lake_uri and lake_uri.startswith("s3://"):
-        given |= {"backend": Backend.AWS, "bucket": lake_uri.removeprefix("s3://").split("/", 1)[0]}
-    return Settings(**given)  # type: ignore[arg-type]
+    given = {name: value for name, value in vars(parsed).items() if value is not None}
+    return Settings(**given)
 
 
 def job_spark_session() -> SparkSession:
     try:
         from awsglue.context import GlueContext
         from pyspark.context import SparkContext
-    except ImportError:
-        from ingestion.spark import local_spark_session
-
+    except ImportError:  # not on Glue: the same PySpark on the local machine
         settings = Settings()
         return local_spark_session(settings.spark_master, settings.spark_driver_memory)
     session: SparkSession = GlueContext(SparkContext.getOrCreate()).spark_session

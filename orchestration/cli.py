@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,9 +14,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.calendar import parse_day
-from ingestion.settings import Settings, default_day
+from core.backend import Backend, build_backend
+from core.calendar import parse_day
+from core.query import CatalogMissingError, QueryError
+from core.schedules import SCHEDULES
+from core.settings import Settings, default_day
+from core.storage import LocalObjectStore
+from ingestion.aurora.demo_db import DemoKeys, create_demo_database
+from ingestion.aurora.extract import SourceUnavailableError, demo_database_path
+from ingestion.client_health.sample_data import write_client_health_day
+from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
+from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
+from jobs.aurora_extract import extract
+from jobs.positional_day import publish_contract_plans_to_opensearch
+from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration.aws.deploy import register as register_aws_commands
+from orchestration.aws.template import template_json
+from orchestration.dispatcher import dispatch_object_created
+from orchestration.pipeline import run_day
+from orchestration.serve import serve as serve_forever
+from orchestration.sftp_server import serve_forever as serve_sftp
+from serving.mysql import publish_employees
 
 app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
@@ -30,7 +51,12 @@ DateOption = Annotated[
 
 
 def _settings(lake: Path | None) -> Settings:
+    """The command's Settings, built once here and passed down (nothing below reads the environment)."""
     return Settings().for_lake(lake)
+
+
+def _backend(lake: Path | None) -> Backend:
+    return build_backend(_settings(lake))
 
 
 def _day(date: str | None) -> str:
@@ -82,24 +108,45 @@ def _print_summary(report: dict[str, Any]) -> None:
         console.print(f"[red]{report['gold']}[/red]")
 
 
-def _run(settings: Settings, day: str) -> dict[str, Any]:
-    from orchestration.pipeline import run_day
-
+def _run(backend: Backend, day: str) -> dict[str, Any]:
     with console.status("starting") as status:
-        report = run_day(settings, day, step=lambda message: status.update(message))
+        report = run_day(backend, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {settings.lake.resolve() / 'reports' / f'run-{day}.json'}")
+    console.print(f"report: {backend.layout.run_report_path(day)}")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
 
 
 @app.command()
+def dashboard(
+    lake: LakeOption = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+) -> None:
+    """Serve the latest dashboard (lake/reports/dashboard.html) on http://127.0.0.1:PORT until Ctrl-C."""
+    from serving.dashboard.page import DASHBOARD_KEY
+    from serving.dashboard.server import dashboard_server
+
+    lake_root = _settings(lake).lake.resolve()
+    if not (lake_root / DASHBOARD_KEY).exists():
+        console.print(f"[red]no dashboard in {lake_root}: `lakehouse run` or `lakehouse demo` writes it[/red]")
+        raise typer.Exit(1)
+    server = dashboard_server(lake_root, port)
+    console.print(f"dashboard: http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def run(lake: LakeOption = None, date: DateOption = None) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
-        report = _run(settings, day)
+        report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -115,15 +162,8 @@ def demo(
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
-    from ingestion.aurora.demo_db import DemoKeys, create_demo_database
-    from ingestion.aurora.extract import demo_database_path
-    from ingestion.client_health.sample_data import write_client_health_day
-    from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
-    from ingestion.positional.sample_data import write_sample_day
-    from ingestion.storage import LocalObjectStore
-
-    settings, day = _settings(lake), _day(date)
-    lake_root = settings.lake.resolve()
+    backend, day = _backend(lake), _day(date)
+    lake_root = backend.layout.root
     landing = lake_root / "landing"
     written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
     console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
@@ -137,12 +177,12 @@ def demo(
     )
     console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
-        report = _run(settings, day)
+        report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"'
+        f'query it: lakehouse query --lake {backend.settings.lake} "select * from gold.salary_averages limit 10"'
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -155,22 +195,15 @@ def query(
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
 ) -> None:
     """Run SQL against the local catalog (read-only)."""
-    import duckdb
-
-    from orchestration.pipeline import catalog_path
-
-    path = catalog_path(_settings(lake).lake.resolve())
-    if not path.exists():
-        console.print(f"[red]no catalog at {path}: run `lakehouse demo` or `lakehouse run` first[/red]")
-        raise typer.Exit(2)
-    with duckdb.connect(str(path), read_only=True) as connection:
-        try:
-            result = connection.execute(sql)
-        except duckdb.Error as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        columns = [column[0] for column in result.description or []]
-        rows = result.fetchall()
+    try:
+        result = _backend(lake).query_engine.query(sql)
+    except CatalogMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    except QueryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    columns, rows = result.columns, result.rows
     if output == "json":
         typer.echo(
             json.dumps(
@@ -178,8 +211,6 @@ def query(
             )
         )
     elif output == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)
@@ -200,19 +231,11 @@ def sftp(
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
-    import logging
-    import os
-
-    from ingestion.storage import LocalObjectStore
-    from orchestration.dispatcher import dispatch_object_created
-    from orchestration.sftp_server import serve_forever
-
-    lake_root = _settings(lake).lake.resolve()
-    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)
+    backend = _backend(lake)
+    lake_root = backend.layout.root
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    store = LocalObjectStore(lake_root)
     console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
-    serve_forever(lake_root, host, port, lambda key: dispatch_object_created(store, key))
+    serve_sftp(lake_root, host, port, lambda key: dispatch_object_created(backend, key))
 
 
 extract_app = typer.Typer(help="Pull sources into bronze.", no_args_is_help=True)
@@ -227,11 +250,9 @@ def extract_aurora(
     tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
-    from ingestion.aurora.extract import SourceUnavailableError, extract_tables
-
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
-        manifests = extract_tables(url or settings, settings.lake.resolve(), day, tables or None)
+        manifests = extract(backend, day, tables or (), url)
     except SourceUnavailableError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -250,14 +271,12 @@ def sla_check(
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
 ) -> None:
     """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
-    from orchestration.sla import parse_deadline, run_sla_check, sla_exit_code
-
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(settings, day, limit)
+    result = run_sla_check(backend, day, limit)
     console.print_json(json.dumps(result.as_dict(), default=str))
     raise typer.Exit(sla_exit_code(result))
 
@@ -269,19 +288,12 @@ def serve(
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
-    import logging
-    import os
-
-    from orchestration.schedules import SCHEDULES
-    from orchestration.serve import serve as serve_forever
-
-    settings = _settings(lake)
-    os.environ["LAKEHOUSE_LAKE"] = str(settings.lake.resolve())
+    backend = _backend(lake)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for item in SCHEDULES:
         console.print(f"schedule {item.name}: {item.cron} (America/Sao_Paulo) -> {item.job}")
-    console.print(f"watching {settings.lake.resolve() / 'landing'}; Ctrl-C to stop")
-    serve_forever(settings, poll_seconds=poll_seconds)
+    console.print(f"watching {backend.layout.path('landing')}; Ctrl-C to stop")
+    serve_forever(backend, poll_seconds=poll_seconds)
 
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
@@ -291,12 +303,9 @@ app.add_typer(publish_app, name="publish")
 @publish_app.command("opensearch")
 def publish_opensearch(lake: LakeOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
-    from orchestration.pipeline import catalog_path
-    from orchestration.positional_day import publish_contract_plans_to_opensearch
-
-    settings = _settings(lake)
+    backend = _backend(lake)
     try:
-        result = publish_contract_plans_to_opensearch(settings, catalog_path(settings.lake.resolve()))
+        result = publish_contract_plans_to_opensearch(backend.settings, backend.layout.catalog_path)
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -309,12 +318,9 @@ def publish_opensearch(lake: LakeOption = None) -> None:
 @publish_app.command("mysql")
 def publish_mysql(lake: LakeOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
-    from orchestration.pipeline import catalog_path
-    from serving.mysql import publish_employees
-
-    settings = _settings(lake)
+    backend = _backend(lake)
     try:
-        result = publish_employees(settings, catalog_path(settings.lake.resolve()))
+        result = publish_employees(backend.settings, backend.layout.catalog_path)
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -331,18 +337,10 @@ def publish_mysql(lake: LakeOption = None) -> None:
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
-    from orchestration.aws.template import template_json
-
-    typer.echo(template_json())
+    typer.echo(template_json(_settings(None)))
 
 
-def _register_aws_commands() -> None:
-    from orchestration.aws.deploy import register
-
-    register(app)
-
-
-_register_aws_commands()
+register_aws_commands(app, lambda: _settings(None))
 
 if __name__ == "__main__":
     app()

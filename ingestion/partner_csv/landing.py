@@ -6,13 +6,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from ingestion.calendar import today_in_sao_paulo
-from ingestion.jobs import JobLauncher
+from core.calendar import today_in_sao_paulo
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.partner_csv.contract import SOURCE, parse_landing_key
 from ingestion.partner_csv.validation import HEAD_BYTES, InvalidUpload, detect_format
 from ingestion.quarantine import quarantine_file
-from ingestion.storage import ObjectStore
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
 """EventBridge schedule (e.g. ``daily-run``, 23:00 America/Sao_Paulo) -> the day's workflow, started once.
 
-The input is ``{"job": "<workflow>", "time": "<aws.scheduler.scheduled-time>"}``; the day is the Sao
-Paulo date of the scheduled time, or ``day`` when given (a manual rerun). The execution is named by the
-workflow and the day, so a schedule delivered twice starts one execution.
+The input is ``{"job": "<workflow>", "time": "<aws.scheduler.scheduled-time>"}``, with ``day`` for a
+manual rerun; the body is ``jobs.day_workflow``.
 """
 
 from __future__ import annotations
@@ -12,19 +11,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from ingestion.calendar import today_in_sao_paulo
-from lambdas import runtime
+from jobs.day_workflow import start_day_workflow
+from lambdas.entry import backend_of
 
 logger = Logger(service="start-day-workflow")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    job = str(event["job"])
-    scheduled = event.get("time")
-    day = event.get("day") or today_in_sao_paulo(
-        dt.datetime.fromisoformat(scheduled) if scheduled else dt.datetime.now(tz=dt.UTC)
-    ).isoformat()
-    run_id = runtime.job_launcher(runtime.settings()).start_job_run(job, {"--day": str(day)})
-    summary = {"job": job, "day": str(day), "run_id": run_id}
+    day = event.get("day")
+    summary = start_day_workflow(
+        backend_of(context), str(event["job"]), event.get("time"), dt.datetime.now(tz=dt.UTC), str(day) if day else None
+    )
     logger.info("day workflow started", extra=summary)
     return summary

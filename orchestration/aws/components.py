@@ -1,20 +1,23 @@
 """What the stack deploys, read from the code: the ONE place that couples the AWS definition to the
 project's functions, jobs, schedules and day workflows.
 
-Everything else under ``orchestration/aws`` turns these declarations into CloudFormation, artifacts
-and tests. When the source registry lands (``core/registry.py``), only this module changes.
+Each source of the registry (``core.registry.SOURCES``) becomes its Lambda (handler, function name,
+notification prefix), its Glue job (job name, script) and, for a gated source, its day workflow; the
+roles' lake prefixes come from the source's name, landing zone and bronze tables. ``DEPLOYMENTS`` says
+only what the registry does not (secrets, network, sizes, a dbt step after the job); a new source
+deploys with the defaults. Everything else under ``orchestration/aws`` turns these declarations into
+CloudFormation, artifacts and tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingestion import lake
-from ingestion.client_health.contract import SOURCE as CLIENT_HEALTH
-from ingestion.partner_csv.contract import SOURCE as PARTNER_CSV
-from ingestion.positional.converter import SOURCE as POSITIONAL
-from ingestion.settings import Settings
-from orchestration.schedules import SCHEDULES, Schedule
+from core import layout as lake
+from core import registry
+from core.registry import Source
+from core.schedules import SCHEDULES, Schedule
+from core.settings import Settings
 
 END_OF_DAY = "end-of-day"
 
@@ -114,6 +117,60 @@ _DBT_LAKE = LakeAccess(read=(lake.BRONZE, lake.SILVER, "gold_build"), write=(lak
 _DBT_CATALOG = CatalogAccess(read=("bronze", "silver", "gold_build"), write=("silver", "gold_build"))
 
 
+@dataclass(frozen=True)
+class SourceDeployment:
+    """How a registry source runs on AWS beyond what the registry declares; the defaults suit a source
+    whose handler validates a delivered file and starts its Glue job, which writes the source's bronze."""
+
+    # Its handler's gate starts the job as a day workflow (these execution input fields become the job's
+    # arguments), not as a bare job run per file.
+    day_workflow: tuple[str, ...] | None = None
+    # dbt selection built (then gold published) after the job, in the same day workflow.
+    dbt_select: str | None = None
+    handler_writes_bronze: bool = False  # the handler itself converts to bronze
+    handler_moves_landing: bool = False  # the handler moves files within its landing zone
+    function_timeout_seconds: int = 60
+    function_memory_mb: int = 512
+    job_secrets: tuple[str, ...] = ()  # Settings fields of secret ids, passed as --<name> arguments
+    job_needs_network: bool = False
+    job_additional_modules: tuple[str, ...] = ()
+    # The job is not a bronze loader (e.g. a day job building gold): its own access.
+    job_lake: LakeAccess | None = None
+    job_catalog: CatalogAccess | None = None
+    job_uses_athena: bool = False
+
+
+DEPLOYMENTS: dict[str, SourceDeployment] = {
+    "partner_csv": SourceDeployment(handler_moves_landing=True),  # root uploads move to their day
+    "client_health": SourceDeployment(
+        day_workflow=("day", "ingested_at"), dbt_select="+client_health", job_secrets=("pseudonym_key_secret_id",)
+    ),
+    "positional": SourceDeployment(
+        day_workflow=("day",),
+        handler_writes_bronze=True,
+        function_timeout_seconds=900,
+        function_memory_mb=1024,
+        job_secrets=("opensearch_secret_id",),
+        job_needs_network=True,
+        job_lake=LakeAccess(
+            read=(*_DBT_LAKE.read, lake.GOLD, f"{lake.REPORTS}/jobs/positional"),
+            write=(*_DBT_LAKE.write, lake.GOLD, f"{lake.REPORTS}/jobs/positional"),
+        ),
+        job_catalog=CatalogAccess(read=(*_DBT_CATALOG.read, "gold"), write=(*_DBT_CATALOG.write, "gold")),
+        job_uses_athena=True,
+    ),
+    "aurora": SourceDeployment(
+        job_secrets=("aurora_secret_id",),
+        job_needs_network=True,
+        job_additional_modules=("psycopg[binary]>=3.1,<4", "PyMySQL>=1.1,<2"),
+    ),
+}
+
+
+def deployment(source: Source) -> SourceDeployment:
+    return DEPLOYMENTS.get(source.name, SourceDeployment())
+
+
 def _manifests(source: str) -> str:
     return f"{lake.REPORTS}/manifests/{source}"
 
@@ -122,55 +179,99 @@ def _gates(source: str) -> str:
     return f"{lake.REPORTS}/gates/{source}"
 
 
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+def _landing(source: Source) -> tuple[str, ...]:
+    return () if source.landing_prefix is None else (source.landing_prefix.rstrip("/"),)
+
+
+def _data_prefixes(source: Source, layer: str) -> tuple[str, ...]:
+    """The ``layer/source`` prefixes the source's bronze (and quarantine) tables live under."""
+    prefixes = {"/".join(table.prefix.split("/")[:2]) for table in source.declared_tables()}
+    if source.discovered_bronze_tables is not None and layer == lake.BRONZE:
+        prefixes.add(f"{lake.BRONZE}/{source.name}")  # named by the data: the whole source prefix
+    return tuple(sorted(prefix for prefix in prefixes if prefix.startswith(f"{layer}/")))
+
+
+def _function(source: Source, settings: Settings) -> Function:
+    assert source.handler is not None and source.function_name is not None
+    tuning = deployment(source)
+    gates = (_gates(source.name),) if tuning.day_workflow is not None else ()
+    job = source.glue_job_name(settings)
+    return Function(
+        _camel(source.function_name),
+        source.function_name,
+        source.handler,
+        source.landing_prefix,
+        LakeAccess(
+            read=(*_landing(source), _manifests(source.name), *gates),
+            write=(
+                *(_landing(source) if tuning.handler_moves_landing else ()),
+                *(_data_prefixes(source, lake.BRONZE) if tuning.handler_writes_bronze else ()),
+                f"{lake.QUARANTINE}/{source.name}",
+                _manifests(source.name),
+                *gates,
+            ),
+        ),
+        starts_jobs=(job,) if tuning.day_workflow is None else (),
+        starts_workflows=(job,) if tuning.day_workflow is not None else (),
+        timeout_seconds=tuning.function_timeout_seconds,
+        memory_mb=tuning.function_memory_mb,
+    )
+
+
+def _job(source: Source, settings: Settings) -> GlueJob:
+    tuning = deployment(source)
+    loads = LakeAccess(
+        read=(*_landing(source), _manifests(source.name)),
+        write=(
+            *_data_prefixes(source, lake.BRONZE),
+            *_data_prefixes(source, lake.QUARANTINE),
+            _manifests(source.name),
+        ),
+    )
+    return GlueJob(
+        _camel(source.glue_script.rsplit(".", 1)[-1]),
+        source.glue_job_name(settings),
+        source.glue_script_path,
+        tuning.job_lake or loads,
+        tuning.job_catalog or CatalogAccess(write=("bronze",)),
+        secrets=tuning.job_secrets,
+        needs_network=tuning.job_needs_network,
+        uses_athena=tuning.job_uses_athena,
+        additional_modules=tuning.job_additional_modules,
+    )
+
+
+def _day_workflow(source: Source, settings: Settings) -> Workflow | None:
+    tuning = deployment(source)
+    if tuning.day_workflow is None:
+        return None
+    job = source.glue_job_name(settings)
+    arguments = {f"--{name}": f"$.{name}" for name in tuning.day_workflow}
+    stages: list[tuple[Step, ...]] = [(Step(_camel(source.glue_script.rsplit(".", 1)[-1]), job, arguments),)]
+    if tuning.dbt_select is not None:
+        stages += [
+            (Step("DbtBuild", DBT_BUILD, {"--day": "$.day", "--select": tuning.dbt_select}),),
+            (Step("PublishGold", PUBLISH, {"--day": "$.day", "--target": "gold"}),),
+        ]
+    return Workflow(f"{_camel(source.name)}DayWorkflow", job, tuple(stages), input_fields=tuning.day_workflow)
+
+
 def deployed_components(settings: Settings) -> Components:
-    """Every function, job, workflow and schedule the stack deploys, from today's modules."""
+    """Every function, job, workflow and schedule the stack deploys: the registry's sources, then the
+    pieces that are not a source (SLA check, end of day, dbt build, publication)."""
+    sources = registry.SOURCES
     functions = (
-        Function(
-            "PartnerCsvLanded",
-            "partner-csv-landed",
-            "lambdas.partner_csv_landed.handler.handler",
-            f"{lake.LANDING}/sftp/",
-            LakeAccess(
-                read=(f"{lake.LANDING}/sftp", _manifests(PARTNER_CSV)),
-                write=(f"{lake.LANDING}/sftp", f"{lake.QUARANTINE}/{PARTNER_CSV}", _manifests(PARTNER_CSV)),
-            ),
-            starts_jobs=(settings.glue_job_partner_csv,),
-        ),
-        Function(
-            "PositionalToParquet",
-            "positional-to-parquet",
-            "lambdas.positional_to_parquet.handler.handler",
-            f"{lake.LANDING}/positional/",
-            LakeAccess(
-                read=(f"{lake.LANDING}/positional", _manifests(POSITIONAL), _gates(POSITIONAL)),
-                write=(
-                    f"{lake.BRONZE}/{POSITIONAL}",
-                    f"{lake.QUARANTINE}/{POSITIONAL}",
-                    _manifests(POSITIONAL),
-                    _gates(POSITIONAL),
-                ),
-            ),
-            starts_workflows=(settings.glue_job_positional,),
-            timeout_seconds=900,
-            memory_mb=1024,
-        ),
-        Function(
-            "ClientFilesLanded",
-            "client-files-landed",
-            "lambdas.client_files_landed.handler.handler",
-            f"{lake.LANDING}/{CLIENT_HEALTH}/",
-            LakeAccess(
-                read=(f"{lake.LANDING}/{CLIENT_HEALTH}", _manifests(CLIENT_HEALTH), _gates(CLIENT_HEALTH)),
-                write=(f"{lake.QUARANTINE}/{CLIENT_HEALTH}", _manifests(CLIENT_HEALTH), _gates(CLIENT_HEALTH)),
-            ),
-            starts_workflows=(settings.glue_job_client_health,),
-        ),
+        *(_function(source, settings) for source in sources if source.handler is not None),
         Function(
             "SlaCheck",
             "sla-check",
             "lambdas.sla_check.handler.handler",
             None,
-            LakeAccess(read=(f"{lake.REPORTS}/jobs/{POSITIONAL}", _gates(POSITIONAL))),
+            LakeAccess(read=(f"{lake.REPORTS}/jobs/positional", _gates("positional"))),
         ),
         Function(
             "StartDayWorkflow",
@@ -182,54 +283,7 @@ def deployed_components(settings: Settings) -> Components:
         ),
     )
     jobs = (
-        GlueJob(
-            "PartnerCsvToBronze",
-            settings.glue_job_partner_csv,
-            "glue_jobs/partner_csv_to_bronze.py",
-            LakeAccess(
-                read=(f"{lake.LANDING}/sftp", _manifests(PARTNER_CSV)),
-                write=(f"{lake.BRONZE}/{PARTNER_CSV}", f"{lake.QUARANTINE}/{PARTNER_CSV}", _manifests(PARTNER_CSV)),
-            ),
-            CatalogAccess(write=("bronze",)),
-        ),
-        GlueJob(
-            "ClientHealthToBronze",
-            settings.glue_job_client_health,
-            "glue_jobs/client_health_to_bronze.py",
-            LakeAccess(
-                read=(f"{lake.LANDING}/{CLIENT_HEALTH}", _manifests(CLIENT_HEALTH)),
-                write=(
-                    f"{lake.BRONZE}/{CLIENT_HEALTH}",
-                    f"{lake.QUARANTINE}/{CLIENT_HEALTH}",
-                    _manifests(CLIENT_HEALTH),
-                ),
-            ),
-            CatalogAccess(write=("bronze",)),
-            secrets=("pseudonym_key_secret_id",),
-        ),
-        GlueJob(
-            "AuroraExtract",
-            settings.glue_job_aurora,
-            "glue_jobs/aurora_extract.py",
-            LakeAccess(read=(_manifests("aurora"),), write=(f"{lake.BRONZE}/aurora", _manifests("aurora"))),
-            CatalogAccess(write=("bronze",)),
-            secrets=("aurora_secret_id",),
-            needs_network=True,
-            additional_modules=("psycopg[binary]>=3.1,<4", "PyMySQL>=1.1,<2"),
-        ),
-        GlueJob(
-            "PositionalDay",
-            settings.glue_job_positional,
-            "glue_jobs/positional_day.py",
-            LakeAccess(
-                read=(*_DBT_LAKE.read, lake.GOLD, f"{lake.REPORTS}/jobs/{POSITIONAL}"),
-                write=(*_DBT_LAKE.write, lake.GOLD, f"{lake.REPORTS}/jobs/{POSITIONAL}"),
-            ),
-            CatalogAccess(read=(*_DBT_CATALOG.read, "gold"), write=(*_DBT_CATALOG.write, "gold")),
-            secrets=("opensearch_secret_id",),
-            needs_network=True,
-            uses_athena=True,
-        ),
+        *(_job(source, settings) for source in sources),
         GlueJob(
             "DbtBuild",
             DBT_BUILD,
@@ -251,27 +305,7 @@ def deployed_components(settings: Settings) -> Components:
         ),
     )
     workflows = (
-        Workflow(
-            "PositionalDayWorkflow",
-            settings.glue_job_positional,
-            ((Step("PositionalDay", settings.glue_job_positional, {"--day": "$.day"}),),),
-        ),
-        Workflow(
-            "ClientHealthDayWorkflow",
-            settings.glue_job_client_health,
-            (
-                (
-                    Step(
-                        "ClientHealthToBronze",
-                        settings.glue_job_client_health,
-                        {"--day": "$.day", "--ingested_at": "$.ingested_at"},
-                    ),
-                ),
-                (Step("DbtBuild", DBT_BUILD, {"--day": "$.day", "--select": "+client_health"}),),
-                (Step("PublishGold", PUBLISH, {"--day": "$.day", "--target": "gold"}),),
-            ),
-            input_fields=("day", "ingested_at"),
-        ),
+        *(workflow for source in sources if (workflow := _day_workflow(source, settings)) is not None),
         Workflow(
             "EndOfDayWorkflow",
             END_OF_DAY,

@@ -15,14 +15,14 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from orchestration.aws.package import Package, build_package
 from orchestration.aws.template import PartnersFileError, load_partners, template
 
@@ -130,6 +130,7 @@ def _outputs(cloudformation: Any, stack: str) -> dict[str, str]:
 def deploy_stack(
     stack: str,
     lake_bucket: str,
+    settings: Settings,
     *,
     artifacts_bucket: str | None = None,
     partners: Mapping[str, list[str]] | None = None,
@@ -137,7 +138,6 @@ def deploy_stack(
     pandas_layer: str | None = None,
     sandbox: bool | None = None,
     region: str | None = None,
-    settings: Settings | None = None,
     package: Package | None = None,
 ) -> DeployResult:
     session = _session(region)
@@ -253,8 +253,9 @@ def _size(count: int) -> str:
     return f"{count / 1e6:.2f} MB" if count >= 1e6 else f"{count / 1e3:.1f} kB"
 
 
-def register(app: typer.Typer) -> None:
-    """Adds ``package``, ``deploy`` and ``destroy`` to the ``lakehouse`` command."""
+def register(app: typer.Typer, settings: Callable[[], Settings]) -> None:
+    """Adds ``package``, ``deploy`` and ``destroy`` to the ``lakehouse`` command; ``settings`` gives the
+    command's Settings (built by the CLI, the entry point)."""
 
     @app.command("package")
     def package_command(
@@ -290,6 +291,7 @@ def register(app: typer.Typer) -> None:
             result = deploy_stack(
                 stack,
                 bucket,
+                settings(),
                 artifacts_bucket=artifacts_bucket,
                 partners=partner_keys,
                 parameters=_parse_parameters(parameter),

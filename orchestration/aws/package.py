@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = ("ingestion", "serving", "lambdas", "orchestration", "glue_jobs")
-LAMBDA_PACKAGES = ("ingestion", "lambdas", "orchestration")
+PROJECT_PACKAGES = ("core", "ingestion", "serving", "jobs", "lambdas", "orchestration", "glue_jobs")
+LAMBDA_PACKAGES = ("core", "ingestion", "jobs", "lambdas")
 LAMBDA_REQUIREMENTS = ("aws-lambda-powertools", "pydantic-settings", "PyYAML")
 # In the Lambda python3.11 runtime (boto3 and its dependencies) or in the managed layer.
 PROVIDED_TO_LAMBDA = frozenset(
@@ -147,7 +147,7 @@ def _wheel_metadata(project: dict[str, Any]) -> str:
 
 def _wheel_sources() -> list[tuple[Path, str]]:
     """The packages and package data pyproject declares, dbt_project/ and profiles.yml beside them
-    (where ``orchestration.dbt_runner`` looks for them, relative to the installed packages)."""
+    (where ``jobs.dbt`` looks for them, relative to the installed packages)."""
     files = _project_files(PROJECT_PACKAGES)
     files += [(path, path.relative_to(REPO_ROOT).as_posix()) for path in _dbt_project_files()]
     files.append((REPO_ROOT / "profiles.yml", "profiles.yml"))

@@ -1,7 +1,7 @@
 """Amazon States Language for the day workflows: Glue jobs run with ``.sync`` stage after stage
 (steps of one stage in parallel); any failure publishes to the alert topic and fails the execution.
 
-The execution name is ``<workflow key>-<day>`` (see ``ingestion.jobs.StateMachineLauncher``): Step
+The execution name is ``<workflow key>-<day>`` (see ``core.launchers.StateMachineLauncher``): Step
 Functions refuses a second execution of that name, so a day runs once however often it is started.
 """
 

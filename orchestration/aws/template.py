@@ -17,17 +17,17 @@ from typing import Any
 
 import yaml
 
-from ingestion import lake
-from ingestion.settings import Settings
+from core import layout as lake
+from core.schedules import eventbridge_schedule
+from core.settings import Settings
+from jobs.sla_check import JOB as SLA_JOB
+from jobs.sla_check import METRIC_NAME as SLA_METRIC
+from jobs.sla_check import METRIC_NAMESPACE as SLA_NAMESPACE
 from orchestration.aws import iam
 from orchestration.aws.components import Components, Function, GlueJob, Workflow, deployed_components
 from orchestration.aws.iam import sub
 from orchestration.aws.package import project_dbt_requirements, project_wheel_name
 from orchestration.aws.state_machines import definition_string
-from orchestration.schedules import eventbridge_schedule
-from orchestration.sla import JOB as SLA_JOB
-from orchestration.sla import METRIC_NAME as SLA_METRIC
-from orchestration.sla import METRIC_NAMESPACE as SLA_NAMESPACE
 
 GLUE_VERSION = "5.0"
 LAMBDA_RUNTIME = "python3.11"  # the project's Python; the AWS SDK for pandas layer exists for it
@@ -974,14 +974,13 @@ def _outputs(components: Components, partners: Mapping[str, Sequence[str]]) -> d
 
 
 def template(
-    settings: Settings | None = None,
+    settings: Settings,
     partners: Mapping[str, Sequence[str]] | None = None,
     *,
     wheel_name: str | None = None,
     dbt_requirements: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    config = settings or Settings()
-    components = deployed_components(config)
+    components = deployed_components(settings)
     wheel = wheel_name or project_wheel_name()
     dbt = list(dbt_requirements if dbt_requirements is not None else project_dbt_requirements())
     secrets = sorted({name for job in components.jobs for name in job.secrets})
@@ -995,7 +994,7 @@ def template(
         **_schedule_resources(components),
     }
     for function in components.functions:
-        resources |= _function_resources(function, components, config)
+        resources |= _function_resources(function, components, settings)
     for job in components.jobs:
         resources |= _glue_job_resources(job, dbt, wheel)
     for workflow in components.workflows:
@@ -1011,5 +1010,5 @@ def template(
     }
 
 
-def template_json(settings: Settings | None = None, partners: Mapping[str, Sequence[str]] | None = None) -> str:
+def template_json(settings: Settings, partners: Mapping[str, Sequence[str]] | None = None) -> str:
     return json.dumps(template(settings, partners), indent=2, sort_keys=True)

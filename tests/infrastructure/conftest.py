@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from orchestration.aws.components import Components, deployed_components
 from orchestration.aws.template import template
 

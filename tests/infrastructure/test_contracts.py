@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 
+from core.gate import LocalDayGate
+from core.launchers import StateMachineLauncher
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.client_health.landing import handle_arrival
 from ingestion.client_health.sample_data import write_client_health_day
-from ingestion.gate import LocalDayGate
-from ingestion.jobs import StateMachineLauncher
 from ingestion.partner_csv.landing import handle_upload
 from ingestion.partner_csv.sample_data import write_partner_day
 from ingestion.positional.sample_data import write_sample_day
 from ingestion.positional.service import PositionalServices, handle_landed_file
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
 from orchestration.aws.components import Components
 from orchestration.aws.iam import FORCED_WILDCARDS
 from orchestration.aws.package import REPO_ROOT
@@ -244,7 +244,7 @@ def test_resource_policies_use_star_only_as_the_resource_itself(document: dict[s
 def test_every_function_environment_builds_aws_settings_with_bucket_and_region(
     document: dict[str, Any], components: Components, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What the handlers read through Settings (runtime.settings()) is all set by the template."""
+    """What the handlers read through Settings (lambdas.entry builds them from the environment) is all set by the template."""
     resolve = resolver(document, LakeBucketName="lake").resolve
     for function in components.functions:
         variables = resolve(document["Resources"][function.logical_id]["Properties"]["Environment"]["Variables"])

@@ -171,7 +171,7 @@ def test_the_gated_workflows_start_once_per_day_and_run_in_the_sandbox(
 ) -> None:
     """The launcher the gates use (StateMachineLauncher, built as the deployed functions' environment
     configures it) starts each gated workflow twice for a day: one execution, run by moto."""
-    from ingestion.jobs import StateMachineLauncher
+    from core.launchers import StateMachineLauncher
 
     sfn = boto3.client("stepfunctions")
     machines = {"positional-day": deployed["PositionalDayWorkflowArn"], "client-health-to-bronze": deployed["ClientHealthDayWorkflowArn"]}

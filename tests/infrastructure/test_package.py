@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from orchestration.aws.components import deployed_components
 from orchestration.aws.package import (
     LAMBDA_UNZIPPED_LIMIT,

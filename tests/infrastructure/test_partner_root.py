@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.storage import LocalObjectStore
 from ingestion.partner_csv.landing import dated_key, handle_upload
-from ingestion.storage import LocalObjectStore
 from tests.infrastructure.test_contracts import RecordingGlue
 
 CSV = b"id_funcionario,nome,cpf,idade,ativo,salario,data_referencia\n1,Ana,,30,true,1000.00,2025-03-01\n"

@@ -13,7 +13,7 @@ import cfnlint.api
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from orchestration.aws.components import Components
 from orchestration.aws.package import REPO_ROOT
 from orchestration.aws.template import (
@@ -43,9 +43,9 @@ def test_every_handler_is_importable_and_every_glue_script_exists(components: Co
 
 
 def test_notification_prefixes_match_the_local_dispatcher_routes(components: Components) -> None:
-    from orchestration.dispatcher import _routes
+    from orchestration.dispatcher import routes
 
-    patterns = [pattern for pattern, _name, _handler in _routes()]
+    patterns = [pattern for pattern, _name, _handler in routes()]
     for function in components.functions:
         if function.landing_prefix is None:
             continue

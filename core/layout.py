@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 LANDING = "landing"
 BRONZE = "bronze"
@@ -64,3 +65,57 @@ class LandedFile:
     @property
     def file_id(self) -> str:
         return safe_name(f"{self.owner}__{self.stem}" if self.owner else self.stem)
+
+
+CATALOG_FILE = "catalog.duckdb"
+DBT_FOLDER = ".dbt"
+
+
+@dataclass(frozen=True)
+class LakeLayout:
+    """Where one lake is: its URI (a folder or ``s3://bucket``) and the local folder when it has one.
+
+    Every path or key below the lake root is asked of this object (or of the key functions above), so the
+    catalog file, the reports and the dbt state are spelled in one place.
+    """
+
+    uri: str
+    folder: Path | None = None
+
+    @classmethod
+    def local(cls, root: Path) -> LakeLayout:
+        resolved = root.resolve()
+        return cls(uri=str(resolved), folder=resolved)
+
+    @classmethod
+    def bucket(cls, name: str) -> LakeLayout:
+        return cls(uri=f"s3://{name}")
+
+    @property
+    def root(self) -> Path:
+        """The lake folder; only a local lake has one (the embedded catalog and dbt state live there)."""
+        if self.folder is None:
+            raise ValueError(
+                f"the lake {self.uri} is not a local folder: this step builds and publishes through the"
+                " embedded DuckDB catalog; pass the lake folder"
+            )
+        return self.folder
+
+    @property
+    def catalog_path(self) -> Path:
+        """The DuckDB catalog file of the embedded backend."""
+        return self.root / CATALOG_FILE
+
+    @property
+    def dbt_folder(self) -> Path:
+        return self.root / DBT_FOLDER
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def run_report_path(self, day: str) -> Path:
+        return self.path(run_report_key(day))
+
+    def ensure_layers(self, *layers: str) -> None:
+        for layer in layers:
+            self.path(layer).mkdir(parents=True, exist_ok=True)
