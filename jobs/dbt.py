@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,22 @@ def write_docs_site(backend: Backend) -> str:
         raise DocsError("dbt docs generate failed: " + ("; ".join(summary.failures) or "no static_index.html"))
     backend.store.write_bytes(DOCS_KEY, static_index.read_bytes())
     return DOCS_KEY
+
+
+def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSummary:
+    """``dbt build --select SELECT`` on Athena (dbt-athena, target ``aws``) in the lake bucket, queries in
+    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake). dbt's
+    own state (target, logs) goes to a scratch folder that ends with the run."""
+    if not settings.bucket:
+        raise ValueError("dbt build on Athena needs the lake bucket: pass --lake_uri s3://BUCKET")
+    with tempfile.TemporaryDirectory(prefix="dbt-") as work:
+        return run_dbt(
+            ["build", "--select", select],
+            settings.for_lake(Path(work)),
+            target="aws",
+            extra_env={
+                "LAKEHOUSE_BUCKET": settings.bucket,
+                "LAKEHOUSE_REGION": settings.region,
+                "LAKEHOUSE_ATHENA_WORKGROUP": workgroup,
+            },
+        )

@@ -34,8 +34,9 @@ from jobs.aurora_extract import extract
 from jobs.dbt import DocsError, write_docs_site
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration.aws.deploy import register as register_aws_commands
+from orchestration.aws.template import template_json
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.infrastructure import template_json
 from orchestration.pipeline import run_day
 from orchestration.serve import serve as serve_forever
 from orchestration.sftp_server import serve_forever as serve_sftp
@@ -431,6 +432,8 @@ def sandbox(
 
     serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
 
+
+register_aws_commands(app, lambda: _settings(None))
 
 if __name__ == "__main__":
     app()
