@@ -768,7 +768,7 @@ _QUICKSIGHT_TYPES = {
 def gold_contracts(models_dir: Path = GOLD_MODELS_DIR) -> dict[str, list[tuple[str, str]]]:
     """Gold model -> [(column, QuickSight type)], from the dbt contracts (data_type of each column)."""
     contracts: dict[str, list[tuple[str, str]]] = {}
-    for path in sorted(models_dir.glob("_*.yml")):
+    for path in sorted(models_dir.rglob("_*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
             columns = [
                 (column["name"], _QUICKSIGHT_TYPES.get(str(column["data_type"]).split("(")[0].lower(), "DECIMAL"))
