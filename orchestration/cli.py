@@ -18,7 +18,7 @@ from rich.table import Table
 from core.backend import Backend, build_backend, with_launcher
 from core.calendar import parse_day
 from core.launchers import local_glue_launcher
-from core.layout import run_report_key
+from core.layout import backfill_report_key, run_report_key
 from core.query import CatalogMissingError, QueryError
 from core.schedules import SCHEDULES
 from core.settings import Backend as BackendName
@@ -34,6 +34,7 @@ from jobs.aurora_extract import extract
 from jobs.dbt import DocsError, write_docs_site
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration import backfill
 from orchestration.aws.deploy import register as register_aws_commands
 from orchestration.aws.template import template_json
 from orchestration.dispatcher import dispatch_object_created
@@ -197,9 +198,25 @@ def docs(lake: LakeOption = None, backend_name: BackendOption = None, bucket: Bu
 
 @app.command()
 def run(
-    lake: LakeOption = None, date: DateOption = None, backend_name: BackendOption = None, bucket: BucketOption = None
+    lake: LakeOption = None,
+    date: DateOption = None,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
+    first_day: Annotated[str | None, typer.Option("--from", help="First day of a range (with --to).")] = None,
+    last_day: Annotated[str | None, typer.Option("--to", help="Last day of a range, included.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="In a range, rerun days that already succeeded.")] = False,
+    allow_long_range: Annotated[
+        bool, typer.Option("--allow-long-range", help=f"Allow a range over {backfill.MAX_UNCONFIRMED_DAYS} days.")
+    ] = False,
 ) -> None:
-    """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
+    """Process the landing zone for a day (or each day of --from..--to, in order): ingestion, dbt build,
+    publication. Exits 1 if anything failed (a range stops at its first failed day)."""
+    if first_day is not None or last_day is not None:
+        days = _range_days(date, first_day, last_day, allow_long_range)
+        _run_range(_backend(lake, backend_name, bucket), days, force)
+        return
+    if force or allow_long_range:
+        raise typer.BadParameter("applies only to a range (--from D1 --to D2)", param_hint="--force/--allow-long-range")
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         report = _run(backend, day)
@@ -207,6 +224,30 @@ def run(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if report["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def _range_days(date: str | None, first: str | None, last: str | None, allow_long: bool) -> list[str]:
+    if date is not None:
+        raise typer.BadParameter("--date and --from/--to are mutually exclusive", param_hint="--date")
+    if first is None or last is None:
+        raise typer.BadParameter("a range needs both --from and --to", param_hint="--from/--to")
+    try:
+        return backfill.days_in_range(first, last, allow_long)
+    except backfill.RangeUsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from exc
+
+
+def _run_range(backend: Backend, days: list[str], force: bool) -> None:
+    try:
+        summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
+    except JavaMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(backfill.summary_table(summary))
+    console.print(f"summary: {backend.store.uri(backfill_report_key(days[0], days[-1]))}")
+    if summary.failed_day is not None:
+        console.print(f"[red]{summary.failed_day} failed; run the same range again to resume there[/red]")
         raise typer.Exit(1)
 
 
