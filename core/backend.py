@@ -13,7 +13,7 @@ from typing import Any
 
 from core.catalog import Catalog, DuckDbCatalog, GlueCatalog
 from core.gate import DayGate, LocalDayGate, S3DayGate
-from core.launchers import GlueJobLauncher, JobLauncher, local_glue_launcher
+from core.launchers import GlueJobLauncher, JobLauncher, StateMachineLauncher, local_glue_launcher
 from core.layout import LakeLayout
 from core.query import AthenaQueryEngine, DuckDbQueryEngine, QueryEngine
 from core.settings import Backend as BackendName
@@ -50,6 +50,14 @@ def _boto3_client(service: str, settings: Settings) -> Any:
     return make_client(service, region_name=settings.region)
 
 
+def _aws_launcher(settings: Settings) -> JobLauncher:
+    """Glue; jobs that stand for a day workflow (``settings.state_machines``) start its state machine."""
+    glue = GlueJobLauncher(_boto3_client("glue", settings))
+    if not settings.state_machines:
+        return glue
+    return StateMachineLauncher(_boto3_client("stepfunctions", settings), settings.state_machines, glue)
+
+
 def build_backend(settings: Settings) -> Backend:
     if settings.backend is BackendName.AWS:
         if not settings.bucket:
@@ -62,7 +70,7 @@ def build_backend(settings: Settings) -> Backend:
             layout=layout,
             store=store,
             gate=S3DayGate(settings.bucket, s3),
-            launcher=GlueJobLauncher(_boto3_client("glue", settings)),
+            launcher=_aws_launcher(settings),
             catalog=GlueCatalog(_boto3_client("glue", settings), store),
             query_engine=AthenaQueryEngine(_boto3_client("athena", settings), layout),
             dbt_target="aws",

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
 
 from core.athena_publication import publish_gold_athena
@@ -102,6 +101,8 @@ def bronze_view_sql(table: BronzeTable, lake_root: Path) -> str:
 
 def register_bronze_tables(catalog_path: Path, lake_root: Path, tables: Iterable[BronzeTable]) -> None:
     """(Re)creates the bronze views so dbt sees every file landed so far, or an empty typed table."""
+    import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(catalog_path)) as connection:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")

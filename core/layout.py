@@ -49,6 +49,10 @@ def run_report_key(day: str) -> str:
     return f"{REPORTS}/run-{day}.json"
 
 
+def backfill_report_key(first_day: str, last_day: str) -> str:
+    return f"{REPORTS}/backfill-{first_day}_{last_day}.json"
+
+
 @dataclass(frozen=True)
 class LandedFile:
     """A landing key split into its parts: ``landing/<zone>/<owner?>/<day>/<name>``."""

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
-
 from core.layout import LakeLayout
 
 
@@ -41,6 +39,8 @@ class DuckDbQueryEngine:
             raise CatalogMissingError(
                 f"no catalog at {self.catalog_path}: run `lakehouse demo` or `lakehouse run` first"
             )
+        import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
         with duckdb.connect(str(self.catalog_path), read_only=True) as connection:
             try:
                 result = connection.execute(sql)

@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import layout as lake
 from core.backend import Backend
 from core.layout import LakeLayout
 from core.settings import Settings
@@ -17,6 +19,13 @@ from ingestion.client_health.pseudonym import dbt_secret_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt docs site as one file: manifest and catalog inlined, so it opens from disk (the plain
+# index.html fetches manifest.json, which a browser refuses over file://).
+DOCS_KEY = f"{lake.REPORTS}/dbt-docs.html"
+
+
+class DocsError(RuntimeError):
+    pass
 
 
 @dataclass
@@ -143,3 +152,33 @@ def run_dbt_on(backend: Backend, command: list[str], day: str | None = None) -> 
 def built_gold_models(settings: Settings) -> dict[str, list[str]]:
     """The gold models of the last dbt run of these settings (see ``run_dbt_on``)."""
     return gold_models(LakeLayout.local(settings.lake))
+
+
+def write_docs_site(backend: Backend) -> str:
+    """``dbt docs generate --static`` on the backend's target, published as ``reports/dbt-docs.html`` in
+    its lake; returns that key. Raises DocsError with dbt's own words when it fails."""
+    summary = run_dbt_on(backend, ["docs", "generate", "--static"])
+    static_index = LakeLayout.local(backend.settings.lake).dbt_folder / "target" / "static_index.html"
+    if not summary.success or not static_index.exists():
+        raise DocsError("dbt docs generate failed: " + ("; ".join(summary.failures) or "no static_index.html"))
+    backend.store.write_bytes(DOCS_KEY, static_index.read_bytes())
+    return DOCS_KEY
+
+
+def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSummary:
+    """``dbt build --select SELECT`` on Athena (dbt-athena, target ``aws``) in the lake bucket, queries in
+    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake). dbt's
+    own state (target, logs) goes to a scratch folder that ends with the run."""
+    if not settings.bucket:
+        raise ValueError("dbt build on Athena needs the lake bucket: pass --lake_uri s3://BUCKET")
+    with tempfile.TemporaryDirectory(prefix="dbt-") as work:
+        return run_dbt(
+            ["build", "--select", select],
+            settings.for_lake(Path(work)),
+            target="aws",
+            extra_env={
+                "LAKEHOUSE_BUCKET": settings.bucket,
+                "LAKEHOUSE_REGION": settings.region,
+                "LAKEHOUSE_ATHENA_WORKGROUP": workgroup,
+            },
+        )

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from rich.table import Table
 from core.backend import Backend, build_backend, with_launcher
 from core.calendar import parse_day
 from core.launchers import local_glue_launcher
-from core.layout import run_report_key
+from core.layout import backfill_report_key, run_report_key
 from core.query import CatalogMissingError, QueryError
 from core.schedules import SCHEDULES
 from core.settings import Backend as BackendName
@@ -31,10 +32,13 @@ from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
 from jobs.aurora_extract import extract
+from jobs.dbt import DocsError, write_docs_site
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration import backfill
+from orchestration.aws.deploy import register as register_aws_commands
+from orchestration.aws.template import template_json
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.infrastructure import template_json
 from orchestration.pipeline import run_day
 from orchestration.serve import serve as serve_forever
 from orchestration.sftp_server import serve_forever as serve_sftp
@@ -61,6 +65,21 @@ BucketOption = Annotated[
     str | None,
     typer.Option("--bucket", help="The lake bucket on the aws backend (default LAKEHOUSE_BUCKET)."),
 ]
+
+
+def lakehouse_command() -> str:
+    """How to run this command again from the user's shell: ``lakehouse`` when that name on PATH is this
+    very script (an active venv), else the script's path (``.venv/bin/lakehouse``), else ``python -m``."""
+    running = Path(sys.argv[0]).absolute()
+    if running.name != "lakehouse" or not running.is_file():
+        return f"{sys.executable} -m orchestration.cli"
+    on_path = shutil.which("lakehouse")
+    if on_path is not None and Path(on_path).absolute() == running:
+        return "lakehouse"
+    try:
+        return str(running.relative_to(Path.cwd()))
+    except ValueError:
+        return str(running)
 
 
 def _settings(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Settings:
@@ -167,10 +186,38 @@ def dashboard(
 
 
 @app.command()
+def docs(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
+    """Write the dbt docs site as one HTML file that opens from disk (lake/reports/dbt-docs.html)."""
+    backend = _backend(lake, backend_name, bucket)
+    try:
+        key = write_docs_site(backend)
+    except DocsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dbt docs: {backend.store.uri(key)}")
+
+
+@app.command()
 def run(
-    lake: LakeOption = None, date: DateOption = None, backend_name: BackendOption = None, bucket: BucketOption = None
+    lake: LakeOption = None,
+    date: DateOption = None,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
+    first_day: Annotated[str | None, typer.Option("--from", help="First day of a range (with --to).")] = None,
+    last_day: Annotated[str | None, typer.Option("--to", help="Last day of a range, included.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="In a range, rerun days that already succeeded.")] = False,
+    allow_long_range: Annotated[
+        bool, typer.Option("--allow-long-range", help=f"Allow a range over {backfill.MAX_UNCONFIRMED_DAYS} days.")
+    ] = False,
 ) -> None:
-    """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
+    """Process the landing zone for a day (or each day of --from..--to, in order): ingestion, dbt build,
+    publication. Exits 1 if anything failed (a range stops at its first failed day)."""
+    if first_day is not None or last_day is not None:
+        days = _range_days(date, first_day, last_day, allow_long_range)
+        _run_range(_backend(lake, backend_name, bucket), days, force)
+        return
+    if force or allow_long_range:
+        raise typer.BadParameter("applies only to a range (--from D1 --to D2)", param_hint="--force/--allow-long-range")
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         report = _run(backend, day)
@@ -181,12 +228,36 @@ def run(
         raise typer.Exit(1)
 
 
+def _range_days(date: str | None, first: str | None, last: str | None, allow_long: bool) -> list[str]:
+    if date is not None:
+        raise typer.BadParameter("--date and --from/--to are mutually exclusive", param_hint="--date")
+    if first is None or last is None:
+        raise typer.BadParameter("a range needs both --from and --to", param_hint="--from/--to")
+    try:
+        return backfill.days_in_range(first, last, allow_long)
+    except backfill.RangeUsageError as exc:
+        raise typer.BadParameter(str(exc), param_hint=exc.option) from exc
+
+
+def _run_range(backend: Backend, days: list[str], force: bool) -> None:
+    try:
+        summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
+    except JavaMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(backfill.summary_table(summary))
+    console.print(f"summary: {backend.store.uri(backfill_report_key(days[0], days[-1]))}")
+    if summary.failed_day is not None:
+        console.print(f"[red]{summary.failed_day} failed; run the same range again to resume there[/red]")
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo(
     lake: LakeOption = None,
     date: DateOption = None,
     rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample data: the same seed gives the same files.")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
     backend, day = _backend(lake), _day(date)
@@ -209,7 +280,9 @@ def demo(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {backend.settings.lake} "select * from gold.salary_averages limit 10"'
+        f"query it: {lakehouse_command()} query --lake {backend.settings.lake} "
+        '"select * from gold.salary_averages limit 10"',
+        soft_wrap=True,
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -255,8 +328,8 @@ def query(
 @app.command()
 def sftp(
     lake: LakeOption = None,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 2222,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 2222,
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
@@ -276,7 +349,7 @@ def extract_aurora(
     lake: LakeOption = None,
     date: DateOption = None,
     url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
-    tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--tables", help="A table to extract; repeat for more (default: LAKEHOUSE_AURORA_TABLES, else all)")] = None,
     backend_name: BackendOption = None,
     bucket: BucketOption = None,
 ) -> None:
@@ -303,21 +376,25 @@ def sla_check(
     backend_name: BackendOption = None,
     bucket: BucketOption = None,
 ) -> None:
-    """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
+    """Did the day's positional job succeed by the deadline? Prints one JSON line (on a miss also a
+    CloudWatch EMF alert) and exits 1 when missed."""
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(backend, day, limit)
-    console.print_json(json.dumps(result.as_dict(), default=str))
+    result = run_sla_check(backend, day, limit, emit=None)
+    # One JSON line on stdout: the result, which on a miss is also the CloudWatch EMF alert.
+    typer.echo(json.dumps(result.document(), default=str, ensure_ascii=False, separators=(",", ":")))
     raise typer.Exit(sla_exit_code(result))
 
 
 @app.command()
 def serve(
     lake: LakeOption = None,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 2.0,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", min=0.1, help="Seconds between two looks at the landing zone.")
+    ] = 2.0,
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
@@ -401,6 +478,8 @@ def sandbox(
 
     serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
 
+
+register_aws_commands(app, lambda: _settings(None))
 
 if __name__ == "__main__":
     app()

@@ -15,11 +15,10 @@ from core.table_readers import TableReader
 from ingestion.client_health.quality import client_health_quality
 from ingestion.manifest import read_manifests
 from jobs.dbt import built_gold_models, run_dbt_on
-from jobs.positional_day import publish_contract_plans_to_opensearch
+from jobs.publication import PUBLISHERS
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.report import source_summary, write_report
 from serving.dashboard import write_dashboard
-from serving.mysql import publish_employees
 
 Step = Callable[[str], None]
 
@@ -33,17 +32,6 @@ def _ingest_source(backend: Backend, source_name: str, keys: list[str], step: St
         except Exception as exc:  # one bad file never stops the others; the report names it
             errors.append(f"{key}: {describe_error(exc)}")
     return errors
-
-
-def _mysql(settings: Settings, source: TableReader) -> dict[str, Any]:
-    outcome = publish_employees(settings, source)
-    return {"status": "not_configured"} if outcome is None else {"status": "published", **outcome.as_dict()}
-
-
-PUBLISHERS: dict[str, Callable[[Settings, TableReader], dict[str, Any]]] = {
-    "mysql": _mysql,
-    "opensearch": publish_contract_plans_to_opensearch,
-}
 
 
 def publish_downstream(
