@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +22,8 @@ app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
 )
 console = Console(width=None if sys.stdout.isatty() else 150)
+
+EXIT_LAKE_BUSY = 3
 
 LakeOption = Annotated[
     Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")
@@ -82,6 +86,19 @@ def _print_summary(report: dict[str, Any]) -> None:
         console.print(f"[red]{report['gold']}[/red]")
 
 
+@contextmanager
+def _lake_writer(settings: Settings, command: str) -> Iterator[None]:
+    """The lake's writer lock for a command; a lake held by another run exits 3 at once."""
+    from orchestration.run_lock import LakeBusyError, lake_writer_lock
+
+    try:
+        with lake_writer_lock(settings.lake.resolve(), command):
+            yield
+    except LakeBusyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_LAKE_BUSY) from exc
+
+
 def _run(settings: Settings, day: str) -> dict[str, Any]:
     from orchestration.pipeline import run_day
 
@@ -99,7 +116,8 @@ def run(lake: LakeOption = None, date: DateOption = None) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
     settings, day = _settings(lake), _day(date)
     try:
-        report = _run(settings, day)
+        with _lake_writer(settings, "run"):
+            report = _run(settings, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -123,21 +141,22 @@ def demo(
     from ingestion.storage import LocalObjectStore
 
     settings, day = _settings(lake), _day(date)
-    lake_root = settings.lake.resolve()
-    landing = lake_root / "landing"
-    written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
-    console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
-    clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
-    console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
-    positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
-    console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
-    database = demo_database_path(lake_root)
-    tables = create_demo_database(
-        database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
-    )
-    console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
-        report = _run(settings, day)
+        with _lake_writer(settings, "demo"):
+            lake_root = settings.lake.resolve()
+            landing = lake_root / "landing"
+            written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
+            console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+            clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
+            console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
+            positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
+            console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
+            database = demo_database_path(lake_root)
+            tables = create_demo_database(
+                database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
+            )
+            console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
+            report = _run(settings, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -154,23 +173,23 @@ def query(
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
 ) -> None:
-    """Run SQL against the local catalog (read-only)."""
+    """Run read-only SQL against the published catalog; never blocks on, nor is blocked by, a run."""
     import duckdb
 
-    from orchestration.pipeline import catalog_path
+    from orchestration.read_only_query import NoCatalogError, QueryRefused, run_query
 
-    path = catalog_path(_settings(lake).lake.resolve())
-    if not path.exists():
-        console.print(f"[red]no catalog at {path}: run `lakehouse demo` or `lakehouse run` first[/red]")
-        raise typer.Exit(2)
-    with duckdb.connect(str(path), read_only=True) as connection:
-        try:
-            result = connection.execute(sql)
-        except duckdb.Error as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        columns = [column[0] for column in result.description or []]
-        rows = result.fetchall()
+    try:
+        result = run_query(_settings(lake).lake, sql)
+    except NoCatalogError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    except QueryRefused as exc:
+        console.print(f"[red]refused: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    except duckdb.Error as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    columns, rows = result.columns, result.rows
     if output == "json":
         typer.echo(
             json.dumps(
