@@ -8,6 +8,7 @@ from pyspark.sql import SparkSession
 
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.client_health.bronze import land_day
+from ingestion.client_health.contract import FORMATS
 from ingestion.manifest import FileManifest
 from ingestion.storage import store_for_uri
 
@@ -15,7 +16,9 @@ OPTIONS = ("lake_uri", "day", "ingested_at")
 
 
 def run_job(spark: SparkSession, options: dict[str, str]) -> list[FileManifest]:
-    return land_day(spark, store_for_uri(options["lake_uri"]), options["day"], options["ingested_at"])
+    # ``formats`` (optional, comma-separated): the good files of a day whose gate is still incomplete.
+    formats = options["formats"].split(",") if options.get("formats") else FORMATS
+    return land_day(spark, store_for_uri(options["lake_uri"]), options["day"], options["ingested_at"], formats)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

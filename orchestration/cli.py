@@ -46,10 +46,9 @@ def _day(date: str | None) -> str:
 
 def _print_summary(report: dict[str, Any]) -> None:
     table = Table(title=f"lakehouse run {report['day']}: {report['status']}")
-    for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason"):
-        table.add_column(
-            column, justify="right" if column in {"files", "rows read", "landed", "quarantined"} else "left"
-        )
+    numeric = {"files", "rows read", "landed", "quarantined", "files quarantined"}
+    for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason", "files quarantined"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for name, summary in report["sources"].items():
         reasons = ", ".join(f"{reason}={count}" for reason, count in summary["quarantined_by_reason"].items())
         table.add_row(
@@ -60,8 +59,16 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"{summary['rows_landed']:,}",
             f"{summary['rows_quarantined']:,}",
             reasons or "-",
+            str(summary.get("files_quarantined", 0)),
         )
     console.print(table)
+    for name, summary in report["sources"].items():
+        for key in summary.get("quarantined_files", []):
+            console.print(f"[yellow]  {name}: quarantined whole: {key}[/yellow]")
+        gate = summary.get("day_gate")
+        if gate and not gate["complete"]:
+            named = [f"{item} missing" for item in gate["missing"]] + [f"{item} rejected" for item in gate["rejected"]]
+            console.print(f"[red]  {name}: day incomplete: {', '.join(named)}[/red]")
     for name, summary in report["sources"].items():
         quality = summary.get("quality")
         if quality:
@@ -105,7 +112,7 @@ def _run(settings: Settings, day: str) -> dict[str, Any]:
     with console.status("starting") as status:
         report = run_day(settings, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {settings.lake.resolve() / 'reports' / f'run-{day}.json'}")
+    console.print(f"report: {settings.lake.resolve() / report['report']} (latest: reports/run-{day}.json)")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
@@ -246,19 +253,38 @@ def extract_aurora(
     tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
-    from ingestion.aurora.extract import SourceUnavailableError, extract_tables
+    from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, extract_tables
+    from ingestion.storage import LocalObjectStore
+    from orchestration.report import write_command_report
 
     settings, day = _settings(lake), _day(date)
+    store = LocalObjectStore(settings.lake.resolve())
     try:
-        manifests = extract_tables(url or settings, settings.lake.resolve(), day, tables or None)
-    except SourceUnavailableError as exc:
+        manifests = extract_tables(
+            url or settings, settings.lake.resolve(), day, tables or None, require_existing=bool(tables)
+        )
+    except (SourceUnavailableError, UnknownTablesError) as exc:
         console.print(f"[red]{exc}[/red]")
+        write_command_report(store, day, "extract-aurora", {"status": "failed", "error": str(exc)})
         raise typer.Exit(1) from exc
     table = Table("table", "status", "rows", "detail", title=f"aurora extraction {day}")
     for manifest in manifests:
         table.add_row(manifest.file_id, manifest.status, f"{manifest.rows_landed:,}", manifest.reason or "")
     console.print(table)
-    if any(manifest.status != "landed" for manifest in manifests):
+    failed = any(manifest.status != "landed" for manifest in manifests)
+    write_command_report(
+        store,
+        day,
+        "extract-aurora",
+        {
+            "status": "failed" if failed else "succeeded",
+            "tables": [
+                {"table": m.file_id, "status": m.status, "rows": m.rows_landed, **({"reason": m.reason} if m.reason else {})}
+                for m in manifests
+            ],
+        },
+    )
+    if failed:
         raise typer.Exit(1)
 
 
@@ -303,6 +329,14 @@ def serve(
     serve_forever(settings, poll_seconds=poll_seconds)
 
 
+def _record(settings: Settings, command: str, outcome: dict[str, Any]) -> None:
+    """An ad-hoc command's own record under reports/commands/<today>/; a run's status never reads it."""
+    from ingestion.storage import LocalObjectStore
+    from orchestration.report import write_command_report
+
+    write_command_report(LocalObjectStore(settings.lake.resolve()), default_day(), command, outcome)
+
+
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
 
@@ -318,10 +352,12 @@ def publish_opensearch(lake: LakeOption = None) -> None:
         result = publish_contract_plans_to_opensearch(settings, catalog_path(settings.lake.resolve()))
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(settings, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
     if result["status"] == "not_configured":
         console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
         raise typer.Exit(2)
+    _record(settings, "publish-opensearch", {**result, "status": "succeeded"})
     console.print(f"indexed {result['documents']:,} documents into {result['index']}")
 
 
@@ -336,7 +372,10 @@ def publish_mysql(lake: LakeOption = None) -> None:
         result = publish_employees(settings, catalog_path(settings.lake.resolve()))
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(settings, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
+    if result is not None:
+        _record(settings, "publish-mysql", {"status": "succeeded", **result.as_dict()})
     if result is None:
         console.print(
             "[red]no MySQL configured: set LAKEHOUSE_MYSQL_URL (or LAKEHOUSE_MYSQL_SECRET_ID on AWS)[/red]"

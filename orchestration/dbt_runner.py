@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestration.child_processes import die_with_this_process
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -78,7 +80,14 @@ def run_dbt(
     ]
     results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
     results_path.unlink(missing_ok=True)
-    completed = subprocess.run(arguments, env=environment, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        arguments,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=die_with_this_process(),  # no orphan dbt holding the catalog when the run is killed
+    )
     summary = DbtSummary(success=completed.returncode == 0)
     if not results_path.exists():
         tail = (completed.stdout + completed.stderr).strip().splitlines()[-5:]

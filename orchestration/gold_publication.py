@@ -38,6 +38,22 @@ def _content_version(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _install_version(staging: Path, final: Path, version: str) -> None:
+    """Moves the written version into place; an existing folder of that version is reused only when its
+    content still hashes to its name (a folder altered after publication is replaced, never trusted)."""
+    if final.exists():
+        if _content_version(final) == version:
+            shutil.rmtree(staging)
+            return
+        altered = final.with_name(f".altered-{final.name}-{os.getpid()}")
+        shutil.rmtree(altered, ignore_errors=True)
+        os.replace(final, altered)
+        os.replace(staging, final)
+        shutil.rmtree(altered, ignore_errors=True)
+        return
+    os.replace(staging, final)
+
+
 def _switch_link(link: Path, target: Path) -> None:
     if link.exists() and not link.is_symlink():
         shutil.rmtree(link)
@@ -85,10 +101,7 @@ def publish_table(
         )
     version = _content_version(staging)
     final = versions / version
-    if final.exists():
-        shutil.rmtree(staging)
-    else:
-        os.replace(staging, final)
+    _install_version(staging, final, version)
     link = gold / name
     _switch_link(link, final)
     _prune_versions(versions, final)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -10,13 +9,24 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.catalog import register_bronze_tables
-from ingestion.manifest import read_manifests
+from ingestion.manifest import FileManifest, read_manifests
 from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
 from orchestration.dbt_runner import gold_models, run_dbt
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.gold_publication import publish_gold
-from orchestration.report import source_summary, write_report
+from orchestration.read_only_query import publish_catalog_snapshot
+from orchestration.report import (
+    GateCheck,
+    crashed,
+    new_run_id,
+    run_report_key,
+    sao_paulo_now,
+    sao_paulo_time,
+    source_summary,
+    write_report,
+)
+from orchestration.run_gates import RUN_TIME_GATES
 from orchestration.sources import SOURCES, all_bronze_tables
 
 Step = Callable[[str], None]
@@ -26,16 +36,21 @@ def catalog_path(lake_root: Path) -> Path:
     return lake_root / "catalog.duckdb"
 
 
-def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], step: Step) -> list[str]:
-    errors: list[str] = []
+def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], step: Step) -> dict[str, str]:
+    """Hands each delivered file to its handler; returns the files whose handler or job crashed, with why."""
+    failures: dict[str, str] = {}
     for index, key in enumerate(keys, start=1):
         step(f"{source_name}: {index}/{len(keys)} {key.rsplit('/', 1)[-1]}")
         try:
             dispatch_object_created(store, key)
         except Exception as exc:  # one bad file never stops the others; the report names it
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            errors.append(f"{key}: {type(exc).__name__}: {first_line}")
-    return errors
+            failures[key] = _crash(exc)
+    return failures
+
+
+def _crash(exc: BaseException) -> str:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first_line}"
 
 
 def _mysql(settings: Settings, catalog: Path) -> dict[str, Any]:
@@ -69,29 +84,53 @@ def publish_downstream(settings: Settings, catalog: Path, step: Step, timings: d
     return results
 
 
+def _ingest(settings: Settings, store: LocalObjectStore, day: str, step: Step, timings: dict[str, float]) -> dict[str, Any]:
+    sources: dict[str, Any] = {}
+    for source in SOURCES:
+        began = time.monotonic()
+        errors: list[str] = []
+        extracted: list[FileManifest] | None = None
+        if source.extract is not None:
+            step(f"{source.name}: extracting")
+            try:
+                result = source.extract(settings, day)
+                extracted = list(result) if isinstance(result, list) else []
+            except Exception as exc:  # the source is down: reported, the other sources go on
+                errors.append(_crash(exc))
+        keys = source.landing_keys(store, day)
+        failures = _ingest_source(store, source.name, keys, step)
+        gate: GateCheck | None = None
+        if source.name in RUN_TIME_GATES:
+            step(f"{source.name}: day gate")
+            try:
+                gate = RUN_TIME_GATES[source.name](settings, store, day, keys)
+            except Exception as exc:  # the job on the day's good files crashed
+                errors.append(_crash(exc))
+        # A pulled source reports what this run extracted: an ad-hoc extraction never changes a run.
+        manifests = read_manifests(store, source.name, day) if extracted is None else extracted
+        sources[source.name] = source_summary(manifests, errors, keys, failures, gate)
+        timings[f"ingest_{source.name}"] = round(time.monotonic() - began, 3)
+    return sources
+
+
 def run_day(settings: Settings, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
-    """Processes what is in the landing zone for ``day``; returns (and writes) the run report."""
+    """Processes what is in the landing zone for ``day``; returns (and writes) the run report.
+
+    The caller holds the lake's writer lock (``orchestration.run_lock``).
+    """
     started = time.monotonic()
+    started_at = sao_paulo_now()
+    run_id = new_run_id(started_at)
     lake_root = settings.lake.resolve()
+    settings = settings.for_lake(lake_root)
     for layer in ("landing", "bronze", "silver", "gold", "quarantine", "reports"):
         (lake_root / layer).mkdir(parents=True, exist_ok=True)
     os.environ["LAKEHOUSE_LAKE"] = str(lake_root)  # the local handlers read their settings like a Lambda
     store = LocalObjectStore(lake_root)
 
-    sources: dict[str, Any] = {}
     timings: dict[str, float] = {}
-    for source in SOURCES:
-        began = time.monotonic()
-        errors: list[str] = []
-        if source.extract is not None:
-            step(f"{source.name}: extracting")
-            try:
-                source.extract(settings.for_lake(lake_root), day)
-            except Exception as exc:  # the source is down: reported, the other sources go on
-                errors.append(f"{type(exc).__name__}: {exc}")
-        errors += _ingest_source(store, source.name, source.landing_keys(store, day), step)
-        sources[source.name] = source_summary(read_manifests(store, source.name, day), errors)
-        timings[f"ingest_{source.name}"] = round(time.monotonic() - began, 3)
+    sources = _ingest(settings, store, day, step, timings)
+    crashed_sources = crashed(sources)
 
     step("dbt build")
     began = time.monotonic()
@@ -99,12 +138,18 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     dbt = run_dbt(["build"], lake_root)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
-    published: list[dict[str, Any]] = []
+    gold: list[dict[str, Any]] | str
     publications: dict[str, Any] = {}
-    if dbt.success:
+    if crashed_sources:
+        gold = (
+            f"not published: ingestion crashed ({', '.join(crashed_sources)}); previous gold left unchanged"
+        )
+    elif not dbt.success:
+        gold = "not published: dbt build failed (previous gold left unchanged)"
+    else:
         step("publishing gold")
         began = time.monotonic()
-        published = [
+        gold = [
             {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
             for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
         ]
@@ -117,15 +162,15 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         or any(result.get("status") == "failed" for result in publications.values())
     )
     report: dict[str, Any] = {
+        "run_id": run_id,
         "day": day,
         "lake": str(lake_root),
         "status": "failed" if failed else "succeeded",
-        "finished_at": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
+        "started_at": sao_paulo_time(started_at),
+        "finished_at": sao_paulo_time(sao_paulo_now()),
         "sources": sources,
         "dbt": dbt.as_report(),
-        "gold": published
-        if dbt.success
-        else "not published: dbt build failed (previous gold left unchanged)",
+        "gold": gold,
         "publications": publications,
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
@@ -135,6 +180,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         quality = client_health_quality(lake_root, day, catalog_path(lake_root))
         if quality:
             sources["client_health"]["quality"] = quality
+    publish_catalog_snapshot(lake_root)  # readers see this run's catalog from now on
     step("dashboard")
     try:
         from serving.dashboard import write_dashboard
@@ -142,5 +188,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         report["dashboard"] = str(write_dashboard(lake_root, day, report))
     except Exception as exc:  # the dashboard never hides the run's own outcome
         report["dashboard"] = f"not written: {type(exc).__name__}: {exc}"
+    report["finished_at"] = sao_paulo_time(sao_paulo_now())
+    report["report"] = run_report_key(day, run_id)
     write_report(store, day, report)
     return report

@@ -26,6 +26,10 @@ class SourceUnavailableError(RuntimeError):
     pass
 
 
+class UnknownTablesError(ValueError):
+    """Tables asked for by name that the source does not have (a typo): nothing was extracted."""
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     batch_rows: int = 100_000
@@ -104,13 +108,15 @@ def extract_tables(
     tables: Sequence[str] | None = None,
     *,
     options: ExtractOptions | None = None,
+    require_existing: bool = False,
 ) -> list[FileManifest]:
     """Extracts ``tables`` (default: the configured ones, else every table of the schema) for ``day``.
 
     ``source`` is the Settings (``aurora_url``, or the lake's demo database) or a database URL. A table
     that fails (drift, a value that does not fit its type, a database error) gets a ``failed`` manifest
     naming the reason and the others still land. Raises SourceUnavailableError when the database cannot
-    be reached at all.
+    be reached at all, and with ``require_existing`` UnknownTablesError, before writing anything, when a
+    table asked for by name does not exist (a mistyped name must not leave a failed manifest behind).
     """
     if isinstance(source, Settings):
         url, options = source_url(source), options or ExtractOptions.from_settings(source)
@@ -125,7 +131,14 @@ def extract_tables(
         raise SourceUnavailableError(f"cannot read the Aurora source {parsed.redacted()}: {exc}") from exc
     manifests = []
     try:
-        for table in tables or database.tables():
+        available = database.tables()
+        unknown = [table for table in tables or () if table not in available]
+        if require_existing and unknown:
+            raise UnknownTablesError(
+                f"no table {', '.join(repr(table) for table in unknown)} in the Aurora source "
+                f"{parsed.redacted()} (it has {', '.join(available) or 'no tables'})"
+            )
+        for table in tables or available:
             try:
                 manifest = extract_table(database, store, day, table, options)
                 log.info("aurora %s: %d rows landed", table, manifest.rows_landed)
