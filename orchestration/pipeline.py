@@ -12,7 +12,7 @@ from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import FileManifest, read_manifests
 from ingestion.settings import Settings
 from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import gold_models, run_dbt
+from orchestration.dbt_runner import DbtSummary, gold_models, run_dbt
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.gold_publication import publish_gold
 from orchestration.read_only_query import publish_catalog_snapshot
@@ -113,6 +113,32 @@ def _ingest(settings: Settings, store: LocalObjectStore, day: str, step: Step, t
     return sources
 
 
+def _build_and_publish(
+    settings: Settings, lake_root: Path, crashed_sources: list[str], step: Step, timings: dict[str, float]
+) -> tuple[DbtSummary, list[dict[str, Any]] | str, dict[str, Any]]:
+    """dbt build, then gold and downstream publication when its tests pass; nothing at all after a crash."""
+    if crashed_sources:
+        # Silver and gold would be rebuilt from a partial day: nothing downstream of the crash is touched.
+        failure = f"ingestion crashed ({', '.join(crashed_sources)})"
+        skipped = DbtSummary(success=False, failures=[f"dbt build not run: {failure}"])
+        return skipped, f"not published: {failure}; previous gold left unchanged", {}
+    step("dbt build")
+    began = time.monotonic()
+    register_bronze_tables(catalog_path(lake_root), lake_root, all_bronze_tables(lake_root))
+    dbt = run_dbt(["build"], lake_root)
+    timings["dbt_build"] = round(time.monotonic() - began, 3)
+    if not dbt.success:
+        return dbt, "not published: dbt build failed (previous gold left unchanged)", {}
+    step("publishing gold")
+    began = time.monotonic()
+    gold = [
+        {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
+        for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
+    ]
+    timings["publish_gold"] = round(time.monotonic() - began, 3)
+    return dbt, gold, publish_downstream(settings, catalog_path(lake_root), step, timings)
+
+
 def run_day(settings: Settings, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
     """Processes what is in the landing zone for ``day``; returns (and writes) the run report.
 
@@ -132,29 +158,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     sources = _ingest(settings, store, day, step, timings)
     crashed_sources = crashed(sources)
 
-    step("dbt build")
-    began = time.monotonic()
-    register_bronze_tables(catalog_path(lake_root), lake_root, all_bronze_tables(lake_root))
-    dbt = run_dbt(["build"], lake_root)
-    timings["dbt_build"] = round(time.monotonic() - began, 3)
-
-    gold: list[dict[str, Any]] | str
-    publications: dict[str, Any] = {}
-    if crashed_sources:
-        gold = (
-            f"not published: ingestion crashed ({', '.join(crashed_sources)}); previous gold left unchanged"
-        )
-    elif not dbt.success:
-        gold = "not published: dbt build failed (previous gold left unchanged)"
-    else:
-        step("publishing gold")
-        began = time.monotonic()
-        gold = [
-            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
-            for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
-        ]
-        timings["publish_gold"] = round(time.monotonic() - began, 3)
-        publications = publish_downstream(settings, catalog_path(lake_root), step, timings)
+    dbt, gold, publications = _build_and_publish(settings, lake_root, crashed_sources, step, timings)
 
     failed = (
         not dbt.success

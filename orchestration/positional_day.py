@@ -27,6 +27,7 @@ from ingestion.storage import LocalObjectStore
 from orchestration.dbt_runner import run_dbt
 from orchestration.gold_publication import PUBLISHED_SCHEMA, publish_gold
 from orchestration.job_record import FAILED, SUCCEEDED, write_job_record
+from orchestration.read_only_query import publish_catalog_snapshot
 from orchestration.sla import JOB
 from orchestration.sources import all_bronze_tables
 
@@ -123,6 +124,7 @@ def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) ->
         "opensearch": opensearch,
         "errors": errors,
     }
+    publish_catalog_snapshot(lake_root)  # readers (lakehouse query) see the newly published table
     written = write_job_record(LocalObjectStore(lake_root), SOURCE, day, record)
     log = logger.info if status == SUCCEEDED else logger.error
     log("positional day %s %s: gold %s, opensearch %s", day, status, gold, opensearch["status"])

@@ -57,6 +57,9 @@ class GateCheck:
     keys: Mapping[str, str] = field(default_factory=dict)  # expected name -> its landing key
 
     def problems(self) -> list[str]:
+        """Each missing or rejected file of a day that has deliveries; a day with none is just no input."""
+        if not self.status.arrived and not self.status.rejected:
+            return []
         found = []
         for name in self.status.missing:
             if name in self.status.rejected:
