@@ -203,10 +203,9 @@ def test_a_whole_file_quarantined_or_a_file_left_waiting_fails_the_source_and_is
         _manifest(keys[0], "quarantined", reason="clientes.csv: header is not the contract's"),
         _manifest(keys[2], "landed", 10, 9),
     ]
-    gate = GateCheck(
-        GateStatus("client_health", DAY, frozenset({"clientes.csv", "clientes.json", "clientes.parquet"}),
-                   frozenset({"clientes.json", "clientes.parquet"}), {"clientes.csv": "header"})  # fmt: skip
-    )
+    expected = frozenset({"clientes.csv", "clientes.json", "clientes.parquet"})
+    arrived = frozenset({"clientes.json", "clientes.parquet"})
+    gate = GateCheck(GateStatus("client_health", DAY, expected, arrived, {"clientes.csv": "header"}))
     summary = source_summary(manifests, [], keys, {}, gate)
     assert summary["status"] == "failed" and not summary["crashed"]
     assert summary["quarantined_files"] == [keys[0]]
