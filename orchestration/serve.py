@@ -48,11 +48,19 @@ class LandingWatcher:
         return dispatched
 
 
-def scheduled_jobs() -> dict[str, JobRunner]:
+def locked_run(settings: Settings, day: str) -> object:
+    """The scheduled daily run takes the lake's writer lock like `lakehouse run` (a busy lake: logged, skipped)."""
     from orchestration.pipeline import run_day
+    from orchestration.run_lock import lake_writer_lock
+
+    with lake_writer_lock(settings.lake.resolve(), "serve: daily run"):
+        return run_day(settings, day)
+
+
+def scheduled_jobs() -> dict[str, JobRunner]:
     from orchestration.sources import extract_aurora
 
-    jobs: dict[str, JobRunner] = {"aurora_extract": extract_aurora, "run": run_day}
+    jobs: dict[str, JobRunner] = {"aurora_extract": extract_aurora, "run": locked_run}
     try:
         from orchestration.sla import run_sla_check
     except ImportError:
