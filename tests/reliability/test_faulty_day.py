@@ -280,6 +280,7 @@ def test_no_gold_after_a_crashed_ingestion_job(
     published = {link.name: os.readlink(link) for link in gold.iterdir() if link.is_symlink()}
     monkeypatch.setitem(local_job_launcher().jobs, Settings().glue_job_partner_csv, out_of_memory)
     extra = day.lake / "landing" / "sftp" / "acme" / DAY / "late.csv"
+    extra.parent.mkdir(parents=True, exist_ok=True)
     extra.write_text("id_funcionario,nome,cpf,idade,ativo,salario,data_referencia\n9001,Ana,,30,true,10.00,2025-05-01\n")
     report = day.run("crashed")
     assert report["status"] == "failed"
