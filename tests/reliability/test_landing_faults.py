@@ -23,6 +23,11 @@ HEADER = "id_funcionario,nome,cpf,idade,ativo,salario,data_referencia\n"
 RAW_CPF = "529.982.247-25"
 
 
+@pytest.fixture(autouse=True)
+def _handlers_read_this_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_LAKE", str(tmp_path))  # as the run sets it for the local handlers
+
+
 def _deliver(lake: Path, files: dict[str, bytes]) -> LocalObjectStore:
     store = LocalObjectStore(lake)
     for key, content in files.items():
