@@ -35,7 +35,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy ingestion serving orchestration lambdas glue_jobs
+	$(BIN)/mypy core ingestion serving jobs orchestration lambdas glue_jobs
 	$(BIN)/sqlfluff lint dbt_project/models --ignore templating
 
 bench: setup check-java

@@ -17,8 +17,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.backend import build_backend
+from core.settings import Settings
 from ingestion.partner_csv.sample_data import write_partner_day
-from ingestion.settings import Settings
 from orchestration.pipeline import run_day
 
 DAY = "2025-03-10"
@@ -73,7 +74,7 @@ def main() -> None:
         files = write_partner_day(lake / "landing", dt.date.fromisoformat(DAY), rows)
         generate = time.perf_counter() - began
 
-        report = run_day(Settings(lake=lake), DAY)
+        report = run_day(build_backend(Settings(lake=lake)), DAY)
         assert report["status"] == "succeeded", report["dbt"]["failures"]
         timings = report["timings_seconds"]
         read = report["sources"]["partner_csv"]["rows_read"]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.client_health.bronze import land_day
 from ingestion.client_health.contract import FORMATS
 from ingestion.manifest import FileManifest
-from ingestion.storage import store_for_uri
 
 OPTIONS = ("lake_uri", "day", "ingested_at")
 
@@ -22,7 +23,11 @@ def run_job(spark: SparkSession, options: dict[str, str]) -> list[FileManifest]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    run_job(job_spark_session(), resolve_options(argv, OPTIONS))
+    arguments = list(sys.argv if argv is None else argv)
+    options = resolve_options(arguments, OPTIONS)
+    if "--formats" in arguments:  # optional: Glue resolves only the names asked for
+        options.update(resolve_options(arguments, ("formats",)))
+    run_job(job_spark_session(), options)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.settings import Settings
+from ingestion.spark import local_spark_session
+
 
 def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[str, str]:
     arguments = list(sys.argv if argv is None else argv)
@@ -27,10 +30,7 @@ def job_spark_session() -> SparkSession:
     try:
         from awsglue.context import GlueContext
         from pyspark.context import SparkContext
-    except ImportError:
-        from ingestion.settings import Settings
-        from ingestion.spark import local_spark_session
-
+    except ImportError:  # not on Glue: the same PySpark on the local machine
         settings = Settings()
         return local_spark_session(settings.spark_master, settings.spark_driver_memory)
     session: SparkSession = GlueContext(SparkContext.getOrCreate()).spark_session

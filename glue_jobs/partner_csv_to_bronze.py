@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, SOURCE
 from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows, split_lines
 from ingestion.quarantine import quarantined_rows_key
 from ingestion.spark_output import write_single_parquet
-from ingestion.storage import store_for_uri
 
 OPTIONS = (
     "lake_uri",

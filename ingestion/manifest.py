@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ingestion import lake
-from ingestion.storage import ObjectStore
+from core import layout as lake
+from core.storage import ObjectStore
 
 
 class ReconciliationError(ValueError):

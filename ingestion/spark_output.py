@@ -6,7 +6,7 @@ import uuid
 
 from pyspark.sql import DataFrame
 
-from ingestion.storage import ObjectStore
+from core.storage import ObjectStore
 
 
 def write_single_parquet(frame: DataFrame, store: ObjectStore, target_key: str, order_by: str) -> None:

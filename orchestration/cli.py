@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +16,29 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.calendar import parse_day
-from ingestion.settings import Settings, default_day
+from core.backend import Backend, build_backend
+from core.calendar import parse_day
+from core.query import CatalogMissingError, QueryError, QueryRefused
+from core.schedules import SCHEDULES
+from core.settings import Settings, default_day
+from core.storage import LocalObjectStore
+from ingestion.aurora.demo_db import DemoKeys, create_demo_database
+from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, demo_database_path
+from ingestion.client_health.sample_data import write_client_health_day
+from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
+from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
+from jobs.aurora_extract import extract
+from jobs.positional_day import publish_contract_plans_to_opensearch
+from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration.dispatcher import dispatch_object_created
+from orchestration.infrastructure import template_json
+from orchestration.pipeline import run_day
+from orchestration.report import write_command_report
+from orchestration.run_lock import LakeBusyError, lake_writer_lock
+from orchestration.serve import serve as serve_forever
+from orchestration.sftp_server import serve_forever as serve_sftp
+from serving.mysql import publish_employees
 
 app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
@@ -34,7 +56,12 @@ DateOption = Annotated[
 
 
 def _settings(lake: Path | None) -> Settings:
+    """The command's Settings, built once here and passed down (nothing below reads the environment)."""
     return Settings().for_lake(lake)
+
+
+def _backend(lake: Path | None) -> Backend:
+    return build_backend(_settings(lake))
 
 
 def _day(date: str | None) -> str:
@@ -94,37 +121,56 @@ def _print_summary(report: dict[str, Any]) -> None:
 
 
 @contextmanager
-def _lake_writer(settings: Settings, command: str) -> Iterator[None]:
+def _lake_writer(backend: Backend, command: str) -> Iterator[None]:
     """The lake's writer lock for a command; a lake held by another run exits 3 at once."""
-    from orchestration.run_lock import LakeBusyError, lake_writer_lock
-
     try:
-        with lake_writer_lock(settings.lake.resolve(), command):
+        with lake_writer_lock(backend.layout.root, command):
             yield
     except LakeBusyError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_LAKE_BUSY) from exc
 
 
-def _run(settings: Settings, day: str) -> dict[str, Any]:
-    from orchestration.pipeline import run_day
-
+def _run(backend: Backend, day: str) -> dict[str, Any]:
     with console.status("starting") as status:
-        report = run_day(settings, day, step=lambda message: status.update(message))
+        report = run_day(backend, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {settings.lake.resolve() / report['report']} (latest: reports/run-{day}.json)")
+    console.print(f"report: {backend.layout.path(report['report'])} (latest: {backend.layout.run_report_path(day)})")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
 
 
 @app.command()
+def dashboard(
+    lake: LakeOption = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+) -> None:
+    """Serve the latest dashboard (lake/reports/dashboard.html) on http://127.0.0.1:PORT until Ctrl-C."""
+    from serving.dashboard.page import DASHBOARD_KEY
+    from serving.dashboard.server import dashboard_server
+
+    lake_root = _settings(lake).lake.resolve()
+    if not (lake_root / DASHBOARD_KEY).exists():
+        console.print(f"[red]no dashboard in {lake_root}: `lakehouse run` or `lakehouse demo` writes it[/red]")
+        raise typer.Exit(1)
+    server = dashboard_server(lake_root, port)
+    console.print(f"dashboard: http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def run(lake: LakeOption = None, date: DateOption = None) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
-        with _lake_writer(settings, "run"):
-            report = _run(settings, day)
+        with _lake_writer(backend, "run"):
+            report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -140,17 +186,10 @@ def demo(
     seed: Annotated[int, typer.Option("--seed")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
-    from ingestion.aurora.demo_db import DemoKeys, create_demo_database
-    from ingestion.aurora.extract import demo_database_path
-    from ingestion.client_health.sample_data import write_client_health_day
-    from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
-    from ingestion.positional.sample_data import write_sample_day
-    from ingestion.storage import LocalObjectStore
-
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
-        with _lake_writer(settings, "demo"):
-            lake_root = settings.lake.resolve()
+        with _lake_writer(backend, "demo"):
+            lake_root = backend.layout.root
             landing = lake_root / "landing"
             written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
             console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
@@ -163,12 +202,12 @@ def demo(
                 database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
             )
             console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
-            report = _run(settings, day)
+            report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"'
+        f'query it: lakehouse query --lake {backend.settings.lake} "select * from gold.salary_averages limit 10"'
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -181,19 +220,15 @@ def query(
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
 ) -> None:
     """Run read-only SQL against the published catalog; never blocks on, nor is blocked by, a run."""
-    import duckdb
-
-    from orchestration.read_only_query import NoCatalogError, QueryRefused, run_query
-
     try:
-        result = run_query(_settings(lake).lake, sql)
-    except NoCatalogError as exc:
+        result = _backend(lake).query_engine.query(sql)
+    except CatalogMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     except QueryRefused as exc:
         console.print(f"[red]refused: {exc}[/red]")
         raise typer.Exit(1) from exc
-    except duckdb.Error as exc:
+    except QueryError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     columns, rows = result.columns, result.rows
@@ -204,8 +239,6 @@ def query(
             )
         )
     elif output == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)
@@ -226,19 +259,11 @@ def sftp(
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
-    import logging
-    import os
-
-    from ingestion.storage import LocalObjectStore
-    from orchestration.dispatcher import dispatch_object_created
-    from orchestration.sftp_server import serve_forever
-
-    lake_root = _settings(lake).lake.resolve()
-    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)
+    backend = _backend(lake)
+    lake_root = backend.layout.root
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    store = LocalObjectStore(lake_root)
     console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
-    serve_forever(lake_root, host, port, lambda key: dispatch_object_created(store, key))
+    serve_sftp(lake_root, host, port, lambda key: dispatch_object_created(backend, key))
 
 
 extract_app = typer.Typer(help="Pull sources into bronze.", no_args_is_help=True)
@@ -253,36 +278,24 @@ def extract_aurora(
     tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
-    from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, extract_tables
-    from ingestion.storage import LocalObjectStore
-    from orchestration.report import write_command_report
-
-    settings, day = _settings(lake), _day(date)
-    store = LocalObjectStore(settings.lake.resolve())
+    backend, day = _backend(lake), _day(date)
     try:
-        manifests = extract_tables(
-            url or settings, settings.lake.resolve(), day, tables or None, require_existing=bool(tables)
-        )
+        manifests = extract(backend, day, tables or (), url)
     except (SourceUnavailableError, UnknownTablesError) as exc:
         console.print(f"[red]{exc}[/red]")
-        write_command_report(store, day, "extract-aurora", {"status": "failed", "error": str(exc)})
+        write_command_report(backend.store, day, "extract-aurora", {"status": "failed", "error": str(exc)})
         raise typer.Exit(1) from exc
     table = Table("table", "status", "rows", "detail", title=f"aurora extraction {day}")
     for manifest in manifests:
         table.add_row(manifest.file_id, manifest.status, f"{manifest.rows_landed:,}", manifest.reason or "")
     console.print(table)
     failed = any(manifest.status != "landed" for manifest in manifests)
+    outcome = [
+        {"table": m.file_id, "status": m.status, "rows": m.rows_landed, **({"reason": m.reason} if m.reason else {})}
+        for m in manifests
+    ]
     write_command_report(
-        store,
-        day,
-        "extract-aurora",
-        {
-            "status": "failed" if failed else "succeeded",
-            "tables": [
-                {"table": m.file_id, "status": m.status, "rows": m.rows_landed, **({"reason": m.reason} if m.reason else {})}
-                for m in manifests
-            ],
-        },
+        backend.store, day, "extract-aurora", {"status": "failed" if failed else "succeeded", "tables": outcome}
     )
     if failed:
         raise typer.Exit(1)
@@ -295,14 +308,12 @@ def sla_check(
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
 ) -> None:
     """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
-    from orchestration.sla import parse_deadline, run_sla_check, sla_exit_code
-
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(settings, day, limit)
+    result = run_sla_check(backend, day, limit)
     console.print_json(json.dumps(result.as_dict(), default=str))
     raise typer.Exit(sla_exit_code(result))
 
@@ -314,27 +325,17 @@ def serve(
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
-    import logging
-    import os
-
-    from orchestration.schedules import SCHEDULES
-    from orchestration.serve import serve as serve_forever
-
-    settings = _settings(lake)
-    os.environ["LAKEHOUSE_LAKE"] = str(settings.lake.resolve())
+    backend = _backend(lake)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for item in SCHEDULES:
         console.print(f"schedule {item.name}: {item.cron} (America/Sao_Paulo) -> {item.job}")
-    console.print(f"watching {settings.lake.resolve() / 'landing'}; Ctrl-C to stop")
-    serve_forever(settings, poll_seconds=poll_seconds)
+    console.print(f"watching {backend.layout.path('landing')}; Ctrl-C to stop")
+    serve_forever(backend, poll_seconds=poll_seconds)
 
 
-def _record(settings: Settings, command: str, outcome: dict[str, Any]) -> None:
+def _record(backend: Backend, command: str, outcome: dict[str, Any]) -> None:
     """An ad-hoc command's own record under reports/commands/<today>/; a run's status never reads it."""
-    from ingestion.storage import LocalObjectStore
-    from orchestration.report import write_command_report
-
-    write_command_report(LocalObjectStore(settings.lake.resolve()), default_day(), command, outcome)
+    write_command_report(backend.store, default_day(), command, outcome)
 
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
@@ -344,38 +345,32 @@ app.add_typer(publish_app, name="publish")
 @publish_app.command("opensearch")
 def publish_opensearch(lake: LakeOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
-    from orchestration.pipeline import catalog_path
-    from orchestration.positional_day import publish_contract_plans_to_opensearch
-
-    settings = _settings(lake)
+    backend = _backend(lake)
     try:
-        result = publish_contract_plans_to_opensearch(settings, catalog_path(settings.lake.resolve()))
+        result = publish_contract_plans_to_opensearch(backend.settings, backend.layout.catalog_path)
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(settings, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        _record(backend, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
     if result["status"] == "not_configured":
         console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
         raise typer.Exit(2)
-    _record(settings, "publish-opensearch", {**result, "status": "succeeded"})
+    _record(backend, "publish-opensearch", {**result, "status": "succeeded"})
     console.print(f"indexed {result['documents']:,} documents into {result['index']}")
 
 
 @publish_app.command("mysql")
 def publish_mysql(lake: LakeOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
-    from orchestration.pipeline import catalog_path
-    from serving.mysql import publish_employees
-
-    settings = _settings(lake)
+    backend = _backend(lake)
     try:
-        result = publish_employees(settings, catalog_path(settings.lake.resolve()))
+        result = publish_employees(backend.settings, backend.layout.catalog_path)
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(settings, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        _record(backend, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
     if result is not None:
-        _record(settings, "publish-mysql", {"status": "succeeded", **result.as_dict()})
+        _record(backend, "publish-mysql", {"status": "succeeded", **result.as_dict()})
     if result is None:
         console.print(
             "[red]no MySQL configured: set LAKEHOUSE_MYSQL_URL (or LAKEHOUSE_MYSQL_SECRET_ID on AWS)[/red]"
@@ -389,9 +384,7 @@ def publish_mysql(lake: LakeOption = None) -> None:
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
-    from orchestration.infrastructure import template_json
-
-    typer.echo(template_json())
+    typer.echo(template_json(_settings(None)))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingestion.settings import Settings
-from orchestration.schedules import SCHEDULES, eventbridge_schedule
+from core.schedules import SCHEDULES, eventbridge_schedule
+from core.settings import Settings
 
 GLUE_VERSION = "5.0"
 LAMBDA_RUNTIME = "python3.12"

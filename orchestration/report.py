@@ -15,11 +15,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingestion import lake
-from ingestion.calendar import SAO_PAULO
-from ingestion.gate import GateStatus
+from core import layout as lake
+from core.calendar import SAO_PAULO
+from core.gate import GateStatus
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest
-from ingestion.storage import ObjectStore
 
 LANDED = "landed"
 QUARANTINED = "quarantined"
@@ -39,14 +39,6 @@ def sao_paulo_time(moment: dt.datetime) -> str:
 def new_run_id(started: dt.datetime) -> str:
     """Sortable within a day and unique: ``20250310T221500-0300-1a2b3c4d``."""
     return f"{started.astimezone(SAO_PAULO).strftime('%Y%m%dT%H%M%S%z')}-{secrets.token_hex(4)}"
-
-
-def run_report_key(day: str, run_id: str) -> str:
-    return f"{lake.REPORTS}/runs/{day}/{lake.safe_name(run_id)}.json"
-
-
-def command_report_key(day: str, command: str, run_id: str) -> str:
-    return f"{lake.REPORTS}/commands/{day}/{lake.safe_name(command)}-{lake.safe_name(run_id)}.json"
 
 
 @dataclass(frozen=True)
@@ -173,7 +165,7 @@ def _encoded(report: Mapping[str, Any]) -> bytes:
 def write_report(store: ObjectStore, day: str, report: dict[str, Any]) -> str:
     """Writes the run's own report under ``reports/runs/<day>/`` and the day's latest ``run-<day>.json``."""
     data = _encoded(report)
-    key = run_report_key(day, str(report["run_id"]))
+    key = lake.run_record_key(day, str(report["run_id"]))
     store.write_bytes(key, data)
     store.write_bytes(lake.run_report_key(day), data)
     return key
@@ -183,7 +175,7 @@ def write_command_report(store: ObjectStore, day: str, command: str, outcome: Ma
     """An ad-hoc command's own record; it never touches a run's report nor the day's latest."""
     started = sao_paulo_now()
     run_id = new_run_id(started)
-    key = command_report_key(day, command, run_id)
+    key = lake.command_record_key(day, command, run_id)
     store.write_bytes(
         key,
         _encoded({"command": command, "day": day, "run_id": run_id, "finished_at": sao_paulo_time(started), **outcome}),

@@ -10,34 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from core.backend import Backend
+from core.storage import LocalObjectStore
 from ingestion.client_health import contract as client_health
 from ingestion.client_health.landing import land_arrived_files
-from ingestion.gate import day_gate
 from ingestion.positional.converter import SOURCE as POSITIONAL
 from ingestion.positional.layout import default_layouts
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
 from orchestration.dispatcher import event_time_of
 from orchestration.report import GateCheck
 
-RunTimeGate = Callable[[Settings, LocalObjectStore, str, Sequence[str]], GateCheck]
+RunTimeGate = Callable[[Backend, str, Sequence[str]], GateCheck]
 
 
-def positional_day(settings: Settings, _store: LocalObjectStore, day: str, _keys: Sequence[str]) -> GateCheck:
-    return GateCheck(day_gate(settings).status(POSITIONAL, day, frozenset(default_layouts())))
+def positional_day(backend: Backend, day: str, _keys: Sequence[str]) -> GateCheck:
+    return GateCheck(backend.gate.status(POSITIONAL, day, frozenset(default_layouts())))
 
 
-def client_health_day(settings: Settings, store: LocalObjectStore, day: str, keys: Sequence[str]) -> GateCheck:
-    from orchestration.local_glue import local_job_launcher
-
+def client_health_day(backend: Backend, day: str, keys: Sequence[str]) -> GateCheck:
+    store = LocalObjectStore(backend.layout.root)
     arrived = [key for key in keys if client_health.parse_landing_key(key).format is not None]
     # The files' own delivery time, as the gate's job gets it: reruns land the same rows byte for byte.
     ingested_at = max((event_time_of(store, key) for key in arrived), default="1970-01-01T00:00:00.000Z")
     status = land_arrived_files(
-        day_gate(settings),
-        local_job_launcher(),
-        lake_uri=str(settings.lake.resolve()),
-        job_name=settings.glue_job_client_health,
+        backend.gate,
+        backend.launcher,
+        lake_uri=backend.layout.uri,
+        job_name=backend.settings.glue_job_client_health,
         day=day,
         ingested_at=ingested_at,
     )

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
 
 LOCK_FILE = ".lakehouse.lock"
 

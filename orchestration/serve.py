@@ -1,5 +1,5 @@
 """The long-running local mode: the landing zone watched like S3 notifications, and the declared
-schedules (orchestration.schedules) fired at their Sao Paulo times, all in one process."""
+schedules (core.schedules) fired at their Sao Paulo times, all in one process."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ingestion.calendar import today_in_sao_paulo
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
+from core.backend import Backend
+from core.calendar import today_in_sao_paulo
+from core.schedules import SCHEDULES, Schedule, next_fire_time
+from core.storage import LocalObjectStore
+from jobs.aurora_extract import extract_day
+from jobs.sla_check import run_sla_check
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.schedules import SCHEDULES, Schedule, next_fire_time
+from orchestration.pipeline import run_day
+from orchestration.run_lock import lake_writer_lock
 
 log = logging.getLogger("lakehouse.serve")
 Clock = Callable[[], dt.datetime]
-JobRunner = Callable[[Settings, str], object]
+JobRunner = Callable[[Backend, str], object]
 
 
 def _utc_now() -> dt.datetime:
@@ -29,8 +32,12 @@ def _utc_now() -> dt.datetime:
 class LandingWatcher:
     """Dispatches an ObjectCreated event for every landing object that is new or changed since last seen."""
 
-    store: LocalObjectStore
+    backend: Backend
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def store(self) -> LocalObjectStore:
+        return LocalObjectStore(self.backend.layout.root)
 
     def poll(self) -> list[str]:
         dispatched = []
@@ -41,32 +48,22 @@ class LandingWatcher:
                 continue
             self.seen[info.key] = signature
             try:
-                if dispatch_object_created(self.store, info.key) is not None:
+                if dispatch_object_created(self.backend, info.key) is not None:
                     dispatched.append(info.key)
             except Exception:  # one bad delivery never stops the watcher
                 log.exception("event for %s failed", info.key)
         return dispatched
 
 
-def locked_run(settings: Settings, day: str) -> object:
+def locked_run(backend: Backend, day: str) -> object:
     """The scheduled daily run takes the lake's writer lock like `lakehouse run` (a busy lake: logged, skipped)."""
-    from orchestration.pipeline import run_day
-    from orchestration.run_lock import lake_writer_lock
-
-    with lake_writer_lock(settings.lake.resolve(), "serve: daily run"):
-        return run_day(settings, day)
+    with lake_writer_lock(backend.layout.root, "serve: daily run"):
+        return run_day(backend, day)
 
 
 def scheduled_jobs() -> dict[str, JobRunner]:
-    from orchestration.sources import extract_aurora
-
-    jobs: dict[str, JobRunner] = {"aurora_extract": extract_aurora, "run": locked_run}
-    try:
-        from orchestration.sla import run_sla_check
-    except ImportError:
-        return jobs
-    jobs["positional_sla_check"] = run_sla_check
-    return jobs
+    """Schedule job name -> what runs it on this machine."""
+    return {"aurora_extract": extract_day, "run": locked_run, "positional_sla_check": run_sla_check}
 
 
 @dataclass
@@ -84,7 +81,7 @@ class Scheduler:
             self.next_times[item.name] = next_fire_time(item, now)
         return fired
 
-    def fire(self, settings: Settings, item: Schedule, now: dt.datetime) -> None:
+    def fire(self, backend: Backend, item: Schedule, now: dt.datetime) -> None:
         job = self.jobs.get(item.job)
         if job is None:
             log.error("schedule %s names no local job %s", item.name, item.job)
@@ -92,13 +89,13 @@ class Scheduler:
         day = today_in_sao_paulo(now).isoformat()
         log.info("schedule %s firing for %s", item.name, day)
         try:
-            job(settings, day)
+            job(backend, day)
         except Exception:
             log.exception("schedule %s failed", item.name)
 
 
 def serve(
-    settings: Settings,
+    backend: Backend,
     *,
     poll_seconds: float = 2.0,
     clock: Clock = _utc_now,
@@ -106,8 +103,7 @@ def serve(
     iterations: int | None = None,
 ) -> None:
     """Runs until interrupted (or for ``iterations`` polls, for tests)."""
-    lake_root: Path = settings.lake.resolve()
-    watcher = LandingWatcher(LocalObjectStore(lake_root))
+    watcher = LandingWatcher(backend)
     scheduler = Scheduler(SCHEDULES, scheduled_jobs())
     scheduler.start(clock())
     count = 0
@@ -115,7 +111,7 @@ def serve(
         watcher.poll()
         now = clock()
         for item in scheduler.due(now):
-            scheduler.fire(settings, item, now)
+            scheduler.fire(backend, item, now)
         count += 1
         if iterations is None or count < iterations:
             sleep(poll_seconds)

@@ -41,8 +41,8 @@ import pyarrow.compute as pc
 import pymysql
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
-from serving.secrets import resolve_secret
+from core.secrets import resolve_secret
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

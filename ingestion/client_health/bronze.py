@@ -14,6 +14,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from core.storage import ObjectStore
 from ingestion.client_health import transforms
 from ingestion.client_health.contract import COLUMNS, FORMATS, SOURCE, bronze_key, file_id, landing_key
 from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery, json_layout
@@ -21,7 +22,6 @@ from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.validation import detect_encoding
 from ingestion.quarantine import quarantine_file, quarantined_rows_key
 from ingestion.spark_output import write_single_parquet
-from ingestion.storage import ObjectStore
 
 
 class UnreadableFile(ValueError):

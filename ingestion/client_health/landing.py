@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.gate import DayGate, GateStatus, open_day
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, ClientFile, parse_landing_key
 from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery
-from ingestion.gate import DayGate, GateStatus, open_day
-from ingestion.jobs import JobLauncher
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.quarantine import quarantine_file
-from ingestion.storage import ObjectStore
 
 EXPECTED: frozenset[str] = frozenset(FILE_NAMES.values())
 

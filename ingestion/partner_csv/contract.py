@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ingestion.catalog import BronzeTable
-from ingestion.lake import LandedFile
+from core.catalog import BronzeTable
+from core.layout import LandedFile
 
 SOURCE = "partner_csv"
 COLUMNS: tuple[str, ...] = ("id_funcionario", "nome", "cpf", "idade", "ativo", "salario", "data_referencia")

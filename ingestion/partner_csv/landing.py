@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestion.jobs import JobLauncher
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.partner_csv.contract import SOURCE, parse_landing_key
 from ingestion.partner_csv.validation import HEAD_BYTES, InvalidUpload, detect_format
 from ingestion.quarantine import quarantine_file
-from ingestion.storage import ObjectStore
 
 
 @dataclass(frozen=True)

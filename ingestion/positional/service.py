@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ingestion.gate import DayGate, open_day
-from ingestion.jobs import JobLauncher
+from core.gate import DayGate, open_day
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest
 from ingestion.positional.converter import SOURCE, convert_file, parse_landing_key
 from ingestion.positional.layout import Layout, UnknownLayoutError, default_layouts, layout_for_filename
 from ingestion.positional.reader import DEFAULT_BLOCK_BYTES
-from ingestion.storage import ObjectStore
 
 
 @dataclass

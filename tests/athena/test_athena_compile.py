@@ -10,7 +10,8 @@ import pytest
 import sqlglot
 from sqlglot.errors import ParseError
 
-from orchestration.dbt_runner import run_dbt
+from core.settings import Settings
+from jobs.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Pa
         if database not in existing:
             glue.create_database(DatabaseInput={"Name": database})
     lake = tmp_path_factory.mktemp("athena")
-    summary = run_dbt(["compile"], lake, target="aws")
+    summary = run_dbt(["compile"], Settings(lake=lake), target="aws")
     patch.undo()
     assert summary.success, summary.failures
     return lake / ".dbt" / "target" / "compiled" / "lakehouse"

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.gold_publication import publish_gold
+from serving.gold_publication import publish_gold
 
 TABLE = "client_health"
 PARTITIONS = {TABLE: ["convenio"]}

@@ -11,12 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_SCHEMA
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 DAY = "2025-05-05"
@@ -57,7 +58,7 @@ def _bronze_file(
 def _build(lake: Path):  # type: ignore[no-untyped-def]
     (lake / "silver").mkdir(exist_ok=True)
     register_bronze_tables(lake / "catalog.duckdb", lake, all_bronze_tables(lake))
-    return run_dbt(["build"], lake)
+    return run_dbt(["build"], Settings(lake=lake))
 
 
 def test_build_deduplicates_and_aggregates(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
+from core.backend import build_backend
+from core.settings import Settings
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.pipeline import run_day
 from tests.support.partner_expectations import expected_salary_averages
@@ -78,7 +78,7 @@ def day_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path],
         _deliver(lake, f"sftp/acme/{DAY}/correcao.csv", CORRECTION_FILE.encode(), 2),
     ]
     _deliver(lake, f"sftp/acme/{DAY}/notas.csv", b"id;nota\n1;ok\n", 3)
-    report = run_day(Settings(lake=lake), DAY)
+    report = run_day(build_backend(Settings(lake=lake)), DAY)
     return lake, files, report
 
 
@@ -137,11 +137,10 @@ def test_rerun_and_repeated_events_change_nothing(day_run: tuple[Path, list[Path
     lake, files, first_report = day_run
     gold_before = _tree_digest(lake / "gold" / "salary_averages")
     bronze_before = _tree_digest(lake / "bronze")
-    store = LocalObjectStore(lake)
-    repeated = dispatch_object_created(store, f"landing/sftp/acme/{DAY}/funcionarios.csv")
+    repeated = dispatch_object_created(build_backend(Settings(lake=lake)), f"landing/sftp/acme/{DAY}/funcionarios.csv")
     assert repeated[0]["action"] == "duplicate"
 
-    second_report = run_day(Settings(lake=lake), DAY)
+    second_report = run_day(build_backend(Settings(lake=lake)), DAY)
 
     assert second_report["status"] == first_report["status"] == "failed"  # notas.csv is still the bad file
     assert second_report["sources"] == first_report["sources"]

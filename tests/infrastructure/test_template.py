@@ -9,9 +9,9 @@ import re
 import cfnlint.api
 from typer.testing import CliRunner
 
-from ingestion.settings import Settings
+from core.settings import Settings
+from jobs.dbt import REPO_ROOT
 from orchestration.cli import app
-from orchestration.dbt_runner import REPO_ROOT
 from orchestration.infrastructure import glue_jobs, lambda_functions, template_json
 
 
@@ -32,9 +32,9 @@ def test_every_handler_is_importable_and_every_glue_script_exists() -> None:
 
 
 def test_notification_prefixes_match_the_local_dispatcher_routes() -> None:
-    from orchestration.dispatcher import _routes
+    from orchestration.dispatcher import routes
 
-    patterns = [pattern for pattern, _name, _handler in _routes()]
+    patterns = [pattern for pattern, _name, _handler in routes()]
     for function in lambda_functions(Settings()):
         if function.landing_prefix is None:
             continue

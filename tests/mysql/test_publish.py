@@ -17,7 +17,7 @@ import pyarrow as pa
 import pymysql
 import pytest
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from serving.mysql import (
     EMPLOYEES_TABLE,
     MySqlColumn,

@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.calendar import SAO_PAULO
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
-from orchestration.schedules import SCHEDULES
+from core.backend import build_backend
+from core.calendar import SAO_PAULO
+from core.schedules import SCHEDULES
+from core.settings import Settings
 from orchestration.serve import LandingWatcher, Scheduler
 
 
 def test_watcher_dispatches_new_and_changed_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LAKEHOUSE_LAKE", str(tmp_path))
     upload = tmp_path / "landing" / "sftp" / "acme" / "2025-03-10" / "wrong.csv"
     upload.parent.mkdir(parents=True)
     upload.write_text("id,nome\n1,a\n")
     (tmp_path / "landing" / "elsewhere.txt").write_text("no route")
-    watcher = LandingWatcher(LocalObjectStore(tmp_path))
+    watcher = LandingWatcher(build_backend(Settings(lake=tmp_path)))
 
     assert watcher.poll() == ["landing/sftp/acme/2025-03-10/wrong.csv"]
     assert watcher.poll() == []
@@ -37,12 +36,12 @@ def test_schedules_fire_at_sao_paulo_times_for_the_sao_paulo_day() -> None:
     scheduler = Scheduler(SCHEDULES, jobs)
     start = dt.datetime(2025, 3, 10, 5, 0, tzinfo=dt.UTC)  # 02:00 in Sao Paulo (UTC-3)
     scheduler.start(start)
-    settings = Settings()
+    backend = build_backend(Settings(lake=Path('unused')))
 
     for minutes in range(0, 24 * 60, 10):
         now = start + dt.timedelta(minutes=minutes)
         for item in scheduler.due(now):
-            scheduler.fire(settings, item, now)
+            scheduler.fire(backend, item, now)
 
     assert calls == [
         ("aurora_extract", "2025-03-10"),

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ingestion.gate import (
+from core.gate import (
     DayGate,
     LocalDayGate,
     S3DayGate,

@@ -29,16 +29,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from core.gate import LocalDayGate
+from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
 from ingestion.aurora.extract import demo_database_path
 from ingestion.client_health.landing import EXPECTED
 from ingestion.client_health.sample_data import write_client_health_day
-from ingestion.gate import LocalDayGate
 from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.layout import layout_for_filename
 from ingestion.positional.sample_data import write_sample_day
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
 from orchestration.cli import app
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -271,14 +270,14 @@ def test_every_run_keeps_its_own_report_in_sao_paulo_time(day: Day, recovered_ru
 def test_no_gold_after_a_crashed_ingestion_job(
     day: Day, recovered_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestration.local_glue import local_job_launcher
+    import glue_jobs.partner_csv_to_bronze as partner_job
 
-    def out_of_memory(_options: dict[str, str]) -> None:
+    def out_of_memory(_argv: object = None) -> None:
         raise ConnectionRefusedError("[Errno 111] Connection refused (the Spark driver died)")
 
     gold = day.lake / "gold"
     published = {link.name: os.readlink(link) for link in gold.iterdir() if link.is_symlink()}
-    monkeypatch.setitem(local_job_launcher().jobs, Settings().glue_job_partner_csv, out_of_memory)
+    monkeypatch.setattr(partner_job, "main", out_of_memory)
     extra = day.lake / "landing" / "sftp" / "acme" / DAY / "late.csv"
     extra.parent.mkdir(parents=True, exist_ok=True)
     extra.write_text("id_funcionario,nome,cpf,idade,ativo,salario,data_referencia\n9001,Ana,,30,true,10.00,2025-05-01\n")

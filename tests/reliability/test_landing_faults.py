@@ -13,8 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.backend import build_backend
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.manifest import read_manifests
-from ingestion.storage import LocalObjectStore
 from orchestration.dispatcher import dispatch_object_created
 
 pytestmark = [pytest.mark.spark]
@@ -23,19 +25,15 @@ HEADER = "id_funcionario,nome,cpf,idade,ativo,salario,data_referencia\n"
 RAW_CPF = "529.982.247-25"
 
 
-@pytest.fixture(autouse=True)
-def _handlers_read_this_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LAKEHOUSE_LAKE", str(tmp_path))  # as the run sets it for the local handlers
-
-
 def _deliver(lake: Path, files: dict[str, bytes]) -> LocalObjectStore:
+    backend = build_backend(Settings(lake=lake))
     store = LocalObjectStore(lake)
     for key, content in files.items():
         path = lake / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     for key in files:
-        dispatch_object_created(store, key)
+        dispatch_object_created(backend, key)
     return store
 
 
@@ -105,8 +103,8 @@ def test_a_client_csv_with_its_columns_in_another_order_is_accepted(tmp_path: Pa
     lines = csv_path.read_text().splitlines()
     reordered = ["|".join(reversed(line.split("|"))) for line in lines]
     csv_path.write_text("\n".join(reordered) + "\n")
+    from core.gate import LocalDayGate
     from ingestion.client_health.landing import handle_arrival
-    from ingestion.gate import LocalDayGate
 
     class NoJob:
         def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:

@@ -17,17 +17,17 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from core.calendar import SAO_PAULO
+from core.child_processes import die_with_this_process
+from core.gate import GateStatus
+from core.query import DuckDbQueryEngine
+from core.storage import LocalObjectStore
 from ingestion.aurora.extract import UnknownTablesError, extract_tables
-from ingestion.calendar import SAO_PAULO
-from ingestion.gate import GateStatus
 from ingestion.manifest import FileManifest
-from ingestion.storage import LocalObjectStore
-from orchestration.child_processes import die_with_this_process
 from orchestration.cli import app
-from orchestration.gold_publication import publish_gold
-from orchestration.read_only_query import publish_catalog_snapshot
 from orchestration.report import GateCheck, source_summary, write_command_report, write_report
 from orchestration.run_lock import LakeBusyError, lake_writer_lock
+from serving.gold_publication import publish_gold
 
 runner = CliRunner()
 DAY = "2025-03-10"
@@ -75,7 +75,7 @@ def test_a_child_process_dies_with_the_process_that_started_it(tmp_path: Path) -
     pid_file = tmp_path / "child.pid"
     script = (
         "import subprocess, sys, time\n"
-        "from orchestration.child_processes import die_with_this_process\n"
+        "from core.child_processes import die_with_this_process\n"
         "child = subprocess.Popen(['sleep', '300'], preexec_fn=die_with_this_process())\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
         "time.sleep(300)\n"
@@ -115,7 +115,7 @@ def small_lake(tmp_path: Path) -> Path:
         connection.execute(
             f"CREATE VIEW gold.salary_averages AS SELECT * FROM read_parquet('{lake}/gold/salary_averages/*.parquet')"
         )
-    publish_catalog_snapshot(lake)
+    DuckDbQueryEngine(lake / "catalog.duckdb").refresh()
     return lake
 
 
@@ -249,7 +249,7 @@ def aurora_lake(tmp_path: Path) -> Path:
 def test_a_mistyped_aurora_table_fails_clearly_and_leaves_no_state(aurora_lake: Path) -> None:
     url = f"sqlite:///{aurora_lake / 'sources' / 'aurora.sqlite'}"
     with pytest.raises(UnknownTablesError, match="'nope'"):
-        extract_tables(url, aurora_lake, DAY, ["nope"], require_existing=True)
+        extract_tables(url, LocalObjectStore(aurora_lake), DAY, ["nope"], require_existing=True)
     result = runner.invoke(app, ["extract", "aurora", "--lake", str(aurora_lake), "--date", DAY, "--tables", "nope"])
     assert result.exit_code == 1 and "'nope'" in result.output and "contas" in result.output
     assert not (aurora_lake / "reports" / "manifests").exists()  # nothing a later run could trip on

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ingestion import lake
-from ingestion.jobs import JobLauncher
-from ingestion.settings import Backend, Settings
+from core import layout as lake
+from core.launchers import JobLauncher
 
 ARRIVED = "arrived"
 REJECTED = "rejected"
@@ -366,18 +365,6 @@ class S3DayGate:
             claimed,
             started["run_id"] if started else None,
         )
-
-
-def day_gate(settings: Settings, bucket: str | None = None) -> DayGate:
-    """The ledger of the configured backend: the lake folder locally, the lake bucket on AWS."""
-    if settings.backend is Backend.AWS:
-        import boto3
-
-        name = bucket or settings.bucket
-        if not name:
-            raise ValueError("LAKEHOUSE_BUCKET is not set and the event names no bucket")
-        return S3DayGate(name, boto3.client("s3", region_name=settings.region))
-    return LocalDayGate(settings.lake)
 
 
 def open_day(

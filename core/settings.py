@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ingestion.calendar import today_in_sao_paulo
+from core.calendar import today_in_sao_paulo
 
 
 class Backend(StrEnum):
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     def for_lake(self, lake: Path | None) -> Settings:
         return self if lake is None else self.model_copy(update={"lake": lake})
+
+    def for_bucket(self, bucket: str | None) -> Settings:
+        """The settings of the lake an S3 event names (the configured bucket when it names none)."""
+        return self if not bucket else self.model_copy(update={"bucket": bucket})
 
 
 def default_day() -> str:

@@ -6,9 +6,11 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol, cast
 
 
 @dataclass(frozen=True)
@@ -39,18 +41,27 @@ class ObjectStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> None: ...
 
+    def open_read(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A stream over the object, for objects too big to hold in memory."""
+        ...
+
+    def scratch_folder(self, key: str) -> Path | None:
+        """A folder for files written aside before :meth:`publish_file` makes them ``key``: on the same
+        file system as the target when there is one (publishing is then a rename), else None (any temp dir)."""
+        ...
+
+    def publish_file(self, path: Path, key: str) -> None:
+        """Makes the finished local file ``path`` the object ``key`` in one step (the file is consumed)."""
+        ...
+
 
 def store_for_uri(lake_uri: str, s3_client: Any | None = None) -> ObjectStore:
     """``/path/to/lake`` or ``s3://bucket`` (the Glue jobs receive the lake as such a URI)."""
     if lake_uri.startswith("s3://"):
-        import boto3
+        import boto3  # the AWS path only
 
         return S3ObjectStore(lake_uri.removeprefix("s3://").strip("/"), s3_client or boto3.client("s3"))
     return LocalObjectStore(Path(lake_uri))
-
-
-def md5_etag(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 class LocalObjectStore:
@@ -120,6 +131,19 @@ class LocalObjectStore:
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self.path(prefix), ignore_errors=True)
 
+    def open_read(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return self.path(key).open("rb")
+
+    def scratch_folder(self, key: str) -> Path | None:
+        folder = self.path(key).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def publish_file(self, path: Path, key: str) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+
 
 def file_md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
@@ -183,3 +207,22 @@ class S3ObjectStore:
     def delete_prefix(self, prefix: str) -> None:
         for info in self.list(prefix):
             self.delete(info.key)
+
+    def open_read(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return self._stream(key)
+
+    @contextmanager
+    def _stream(self, key: str) -> Iterator[BinaryIO]:
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            yield cast(BinaryIO, body)
+        finally:
+            body.close()
+
+    def scratch_folder(self, key: str) -> Path | None:
+        return None
+
+    def publish_file(self, path: Path, key: str) -> None:
+        # An S3 object only becomes visible once its upload is complete.
+        self.client.upload_file(str(path), self.bucket, key)
+        path.unlink(missing_ok=True)

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestration.child_processes import die_with_this_process
+from core.child_processes import die_with_this_process
+from core.layout import LakeLayout
+from core.settings import Settings
+from ingestion.client_health.pseudonym import dbt_secret_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -36,12 +39,13 @@ class DbtSummary:
         }
 
 
-def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
+def dbt_environment(layout: LakeLayout, target: str) -> dict[str, str]:
+    """The child process's environment: the profile reads the lake and target from it."""
     return {
-        "LAKEHOUSE_LAKE": str(lake_root),
+        "LAKEHOUSE_LAKE": str(layout.root),
         "LAKEHOUSE_DBT_TARGET": target,
-        "DBT_TARGET_PATH": str(lake_root / ".dbt" / "target"),
-        "DBT_LOG_PATH": str(lake_root / ".dbt" / "logs"),
+        "DBT_TARGET_PATH": str(layout.dbt_folder / "target"),
+        "DBT_LOG_PATH": str(layout.dbt_folder / "logs"),
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DO_NOT_TRACK": "1",
@@ -49,23 +53,18 @@ def dbt_environment(lake_root: Path, target: str) -> dict[str, str]:
     }
 
 
-def pseudonym_environment(lake_root: Path) -> dict[str, str]:
-    """The key for gold.client_health ids, as DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs it from its logs)."""
-    from ingestion.client_health.pseudonym import dbt_secret_environment
-    from ingestion.settings import Settings
-
-    return dbt_secret_environment(Settings().for_lake(lake_root))
-
-
 def run_dbt(
-    command: list[str], lake_root: Path, target: str = "local", extra_env: dict[str, str] | None = None
+    command: list[str], settings: Settings, target: str = "local", extra_env: dict[str, str] | None = None
 ) -> DbtSummary:
-    """Runs ``dbt <command>`` in a child process (clean state, catalog file released when it ends) and
-    summarises it from dbt's own run_results.json, not from its log lines."""
+    """Runs ``dbt <command>`` on the settings' lake in a child process (clean state, catalog file released
+    when it ends) and summarises it from dbt's own run_results.json, not from its log lines.
+
+    The key for gold.client_health ids goes as DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs it from its logs).
+    """
     environment = {
         **os.environ,
-        **dbt_environment(lake_root, target),
-        **pseudonym_environment(lake_root),
+        **dbt_environment(LakeLayout.local(settings.lake), target),
+        **dbt_secret_environment(settings),
         **(extra_env or {}),
     }
     arguments = [
@@ -107,9 +106,9 @@ def run_dbt(
     return summary
 
 
-def gold_models(lake_root: Path) -> dict[str, list[str]]:
+def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
     """Gold (marts) model name -> partition columns, from the manifest dbt wrote in this lake."""
-    manifest = json.loads((lake_root / ".dbt" / "target" / "manifest.json").read_text())
+    manifest = json.loads((layout.dbt_folder / "target" / "manifest.json").read_text())
     return {
         node["name"]: list(node["config"].get("partitioned_by") or [])
         for node in manifest["nodes"].values()

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ingestion.settings import Backend, Settings
+from core.settings import Backend, Settings
 
 
 class SecretUnavailableError(RuntimeError):
@@ -41,7 +41,7 @@ def resolve_secret(
 
 
 def fetch_secret(secret_id: str, region: str, *, client: Any | None = None) -> SecretStr:
-    import boto3
+    import boto3  # the AWS path only: a local run reads its secrets from Settings
     from botocore.exceptions import BotoCoreError, ClientError
 
     secrets_manager = client or boto3.client("secretsmanager", region_name=region)

@@ -18,18 +18,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ingestion.catalog import register_bronze_tables
+from core.backend import Backend
+from core.errors import describe_error
+from core.registry import all_bronze_tables
+from core.settings import Settings
 from ingestion.positional.converter import SOURCE
 from ingestion.positional.dbt_yaml import GOLD_MODEL
 from ingestion.positional.tables import contract_plans_key
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.gold_publication import PUBLISHED_SCHEMA, publish_gold
-from orchestration.job_record import FAILED, SUCCEEDED, write_job_record
-from orchestration.read_only_query import publish_catalog_snapshot
-from orchestration.sla import JOB
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
+from jobs.job_record import FAILED, SUCCEEDED, write_job_record
+from jobs.sla_check import JOB
+from serving.gold_publication import PUBLISHED_SCHEMA, publish_gold
+from serving.opensearch import OpenSearchPublisher, contract_plans_index
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ def _timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def catalog_file(lake_root: Path) -> Path:
-    return lake_root / "catalog.duckdb"
-
-
 def read_gold_contract_plans(catalog: Path) -> pa.Table:
     """``gold.contract_plans`` as an Arrow table, in key order (the publication order is reproducible)."""
     order = ", ".join(f'"{name}"' for name in contract_plans_key())
@@ -61,8 +57,6 @@ def publish_contract_plans_to_opensearch(settings: Settings, catalog: Path) -> d
     """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL."""
     if not settings.opensearch_url:
         return {"status": "not_configured"}
-    from serving.opensearch import OpenSearchPublisher, contract_plans_index
-
     result = OpenSearchPublisher.from_settings(settings).publish_table(
         contract_plans_index(), read_gold_contract_plans(catalog)
     )
@@ -76,40 +70,33 @@ def publish_contract_plans_to_opensearch(settings: Settings, catalog: Path) -> d
     }
 
 
-def _failure(exc: Exception) -> str:
-    # Publisher and dbt messages are built to carry no secret; only the first line is kept.
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
-
-
-def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) -> dict[str, Any]:
+def run_positional_day(backend: Backend, day: str, clock: Clock = _utc_now) -> dict[str, Any]:
     """Builds and publishes the day's ``gold.contract_plans``; returns the job record it wrote."""
     started_at = clock()
-    lake_root = settings.lake.resolve()
-    for layer in ("silver", "gold", "reports"):
-        (lake_root / layer).mkdir(parents=True, exist_ok=True)
-    catalog = catalog_file(lake_root)
+    settings, layout = backend.settings, backend.layout
+    layout.ensure_layers("silver", "gold", "reports")
+    catalog = layout.catalog_path
     errors: list[str] = []
     dbt_report: dict[str, Any] | None = None
     gold: list[dict[str, Any]] | str = "not published (previous gold left unchanged)"
     opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
     try:
-        register_bronze_tables(catalog, lake_root, all_bronze_tables(lake_root))
-        dbt = run_dbt(["build", "--select", DBT_SELECTOR], lake_root)
+        backend.catalog.register_bronze(all_bronze_tables(layout.root))
+        dbt = run_dbt(["build", "--select", DBT_SELECTOR], settings)
         dbt_report = dbt.as_report()
         errors += dbt.failures
         if dbt.success:
             gold = [
                 {"table": f"{PUBLISHED_SCHEMA}.{table.name}", "rows": table.rows, "version": table.version}
-                for table in publish_gold(catalog, lake_root, {GOLD_MODEL: []})
+                for table in publish_gold(catalog, layout.root, {GOLD_MODEL: []})
             ]
             try:
                 opensearch = publish_contract_plans_to_opensearch(settings, catalog)
             except Exception as exc:  # reported in the record; the gold table stays published
-                opensearch = {"status": "failed", "error": _failure(exc)}
+                opensearch = {"status": "failed", "error": describe_error(exc)}
                 errors.append(f"opensearch: {opensearch['error']}")
     except Exception as exc:  # the record must be written whatever failed, or the SLA check sees nothing
-        errors.append(_failure(exc))
+        errors.append(describe_error(exc))
     status = SUCCEEDED if not errors else FAILED
     record = {
         "job": JOB,
@@ -124,8 +111,8 @@ def run_positional_day(settings: Settings, day: str, clock: Clock = _utc_now) ->
         "opensearch": opensearch,
         "errors": errors,
     }
-    publish_catalog_snapshot(lake_root)  # readers (lakehouse query) see the newly published table
-    written = write_job_record(LocalObjectStore(lake_root), SOURCE, day, record)
+    backend.query_engine.refresh()  # readers (lakehouse query) see the newly published table
+    written = write_job_record(backend.store, SOURCE, day, record)
     log = logger.info if status == SUCCEEDED else logger.error
     log("positional day %s %s: gold %s, opensearch %s", day, status, gold, opensearch["status"])
     return written

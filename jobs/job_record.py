@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ingestion import lake
-from ingestion.storage import ObjectStore
+from core import layout as lake
+from core.storage import ObjectStore
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"

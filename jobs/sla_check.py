@@ -23,16 +23,15 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from ingestion import lake
-from ingestion.calendar import SAO_PAULO
+from core import layout as lake
+from core.backend import Backend
+from core.calendar import SAO_PAULO, today_in_sao_paulo
+from core.schedules import schedule
+from core.storage import ObjectStore
 from ingestion.positional.converter import SOURCE
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore, ObjectStore
-from orchestration.job_record import SUCCEEDED, read_job_record
-from orchestration.schedules import schedule
+from jobs.job_record import SUCCEEDED, read_job_record
 
 JOB = "positional-day"  # the job the record names, and the metric's Job dimension
 SCHEDULE = "positional-sla-check"
@@ -142,7 +141,7 @@ def _evaluate(
 
 
 def check_sla(
-    store_or_lake: ObjectStore | Path,
+    store: ObjectStore,
     day: str,
     deadline: dt.time,
     now: dt.datetime,
@@ -154,7 +153,6 @@ def check_sla(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    store = LocalObjectStore(store_or_lake) if isinstance(store_or_lake, Path) else store_or_lake
     deadline_at = dt.datetime.combine(dt.date.fromisoformat(day), deadline, tzinfo=SAO_PAULO)
     result = _evaluate(read_job_record(store, SOURCE, day), day, deadline_at, now)
     if result.status == MISSED:
@@ -166,10 +164,13 @@ def check_sla(
 
 
 def run_sla_check(
-    settings: Settings, day: str, deadline: dt.time | None = None, now: dt.datetime | None = None
+    backend: Backend, day: str, deadline: dt.time | None = None, now: dt.datetime | None = None
 ) -> SlaResult:
-    """The check as the schedule and ``lakehouse sla-check`` run it: on the settings' lake, by default at
-    the schedule's deadline and the current time."""
-    return check_sla(
-        settings.lake.resolve(), day, deadline or default_deadline(), now or dt.datetime.now(tz=dt.UTC)
-    )
+    """The check as the schedule, its Lambda and ``lakehouse sla-check`` run it: on the backend's lake, by
+    default at the schedule's deadline and the current time."""
+    return check_sla(backend.store, day, deadline or default_deadline(), now or dt.datetime.now(tz=dt.UTC))
+
+
+def scheduled_day(scheduled_time: str | None, now: dt.datetime) -> str:
+    """The Sao Paulo day of a schedule's ``time`` (``<aws.scheduler.scheduled-time>``), else of ``now``."""
+    return today_in_sao_paulo(dt.datetime.fromisoformat(scheduled_time) if scheduled_time else now).isoformat()

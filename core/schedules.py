@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
 
 TIMEZONE = "America/Sao_Paulo"
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
