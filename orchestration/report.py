@@ -83,15 +83,15 @@ def file_outcomes(
     for key in sorted({*delivered, *by_key, *failures}):
         manifest = by_key.get(key)
         if key in failures:
-            outcomes.append({"file": key, "outcome": FAILED, "reason": failures[key]})
+            outcomes.append({"file": key, "status": FAILED, "reason": failures[key]})
         elif manifest is None:
-            outcomes.append({"file": key, "outcome": WAITING})
+            outcomes.append({"file": key, "status": WAITING})
         else:
             outcome = manifest.status if manifest.status in {LANDED, QUARANTINED} else FAILED
             outcomes.append(
                 {
                     "file": key,
-                    "outcome": outcome,
+                    "status": outcome,
                     "rows_read": manifest.rows_read,
                     "rows_landed": manifest.rows_landed,
                     "rows_quarantined": manifest.rows_quarantined,
@@ -115,11 +115,11 @@ def source_summary(
     for manifest in manifests:
         by_reason.update(manifest.quarantined_by_reason)
     files = file_outcomes(delivered, manifests, failures)
-    quarantined = [item["file"] for item in files if item["outcome"] == QUARANTINED]
-    waiting = [item["file"] for item in files if item["outcome"] == WAITING]
+    quarantined = [item["file"] for item in files if item["status"] == QUARANTINED]
+    waiting = [item["file"] for item in files if item["status"] == WAITING]
     problems = [
         *errors,
-        *(f"{item['file']}: {item.get('reason', 'failed')}" for item in files if item["outcome"] == FAILED),
+        *(f"{item['file']}: {item.get('reason', 'failed')}" for item in files if item["status"] == FAILED),
         *(f"{key}: quarantined whole: {_first_line(str(_reason(files, key)))}" for key in quarantined),
         *(f"day gate incomplete: {problem}" for problem in (gate.problems() if gate else [])),
         *(f"{key}: still waiting at the end of the run" for key in waiting),
@@ -133,7 +133,7 @@ def source_summary(
     summary: dict[str, Any] = {
         "status": status,
         # A job or handler raised (not a file rejected with a reason): gold is not published after it.
-        "crashed": bool(errors) or any(item["outcome"] == FAILED for item in files),
+        "crashed": bool(errors) or any(item["status"] == FAILED for item in files),
         "files": len(files),
         "files_quarantined": len(quarantined),
         "quarantined_files": quarantined,

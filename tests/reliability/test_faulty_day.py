@@ -114,7 +114,7 @@ def test_a_bad_file_and_a_missing_one_fail_the_run_and_are_named(day: Day, first
 
 def test_the_good_files_of_the_day_still_land_and_reach_gold(day: Day, first_run: dict[str, Any]) -> None:
     client = first_run["sources"]["client_health"]
-    outcomes = {item["file"].rsplit("/", 1)[-1]: item["outcome"] for item in client["file_details"]}
+    outcomes = {item["file"].rsplit("/", 1)[-1]: item["status"] for item in client["file_details"]}
     assert outcomes == {"clientes.csv": "quarantined", "clientes.json": "landed", "clientes.parquet": "landed"}
     delivered = pq.read_metadata(day.lake / "landing" / "client_health" / DAY / "clientes.parquet").num_rows
     delivered += len((day.lake / "landing" / "client_health" / DAY / "clientes.json").read_text().splitlines())
@@ -249,7 +249,7 @@ def recovered_run(day: Day, killed_run: dict[str, Any]) -> dict[str, Any]:
 def test_the_day_completes_once_on_the_run_after_a_crash(day: Day, recovered_run: dict[str, Any]) -> None:
     assert recovered_run["status"] == "succeeded", json.dumps(recovered_run["sources"], indent=1)[:3000]
     client = recovered_run["sources"]["client_health"]
-    assert {item["outcome"] for item in client["file_details"]} == {"landed"}
+    assert {item["status"] for item in client["file_details"]} == {"landed"}
     assert client["day_gate"]["complete"] and client["day_gate"]["job_run_id"]
     claim = json.loads((day.lake / "reports" / "gates" / "client_health" / DAY / "claim.json").read_text())
     assert claim["recovered_from"]["owner"]["pid"] != os.getpid()
@@ -285,7 +285,7 @@ def test_no_gold_after_a_crashed_ingestion_job(
     assert report["status"] == "failed"
     partner = report["sources"]["partner_csv"]
     assert partner["crashed"] and any(
-        item["outcome"] == "failed" and item["file"].endswith("late.csv") for item in partner["file_details"]
+        item["status"] == "failed" and item["file"].endswith("late.csv") for item in partner["file_details"]
     )
     assert report["gold"].startswith("not published: ingestion crashed (partner_csv)")
     assert report["dbt"]["models"] == {}

@@ -209,13 +209,13 @@ def test_a_whole_file_quarantined_or_a_file_left_waiting_fails_the_source_and_is
     summary = source_summary(manifests, [], keys, {}, gate)
     assert summary["status"] == "failed" and not summary["crashed"]
     assert summary["quarantined_files"] == [keys[0]]
-    outcomes = {item["file"]: item["outcome"] for item in summary["file_details"]}
+    outcomes = {item["file"]: item["status"] for item in summary["file_details"]}
     assert outcomes == {keys[0]: "quarantined", keys[1]: "waiting", keys[2]: "landed"}
     assert any("clientes.csv: rejected" in error for error in summary["errors"])
     assert any(keys[1] in error and "waiting" in error for error in summary["errors"])
 
     crashed = source_summary([], [], [keys[1]], {keys[1]: "ConnectionRefusedError: Spark is gone"})
-    assert crashed["crashed"] and crashed["file_details"][0]["outcome"] == "failed"
+    assert crashed["crashed"] and crashed["file_details"][0]["status"] == "failed"
 
     nothing = source_summary([], [], [], {}, GateCheck(GateStatus("positional", DAY, frozenset({"contracts"}), frozenset())))
     assert nothing["status"] == "no_input"
