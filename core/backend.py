@@ -7,15 +7,19 @@ the query engine. Everything else takes a ``Backend`` and calls methods on those
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from core.catalog import Catalog, DuckDbCatalog, GlueCatalog
 from core.gate import DayGate, LocalDayGate, S3DayGate
-from core.launchers import GlueJobLauncher, JobLauncher, local_glue_launcher
+from core.launchers import GlueJobLauncher, JobLauncher, StateMachineLauncher, local_glue_launcher
 from core.layout import LakeLayout
 from core.query import AthenaQueryEngine, DuckDbQueryEngine, QueryEngine
+from core.run_lock import lake_writer_lock, no_writer_lock
 from core.settings import Backend as BackendName
 from core.settings import Settings
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -30,6 +34,14 @@ class Backend:
     launcher: JobLauncher
     catalog: Catalog
     query_engine: QueryEngine
+    # The lock a writing command (run, demo, serve's daily run) holds, named after it; raises LakeBusyError
+    # at once when another writer has the lake.
+    writer_lock: Callable[[str], AbstractContextManager[None]] = no_writer_lock
+    # The dbt target that builds silver and gold on this backend, and what its profile reads from the env.
+    dbt_target: str = "local"
+    dbt_environment: dict[str, str] = field(default_factory=dict)
+    # Whether dbt gets the pseudonym key as a var (its adapter has no plugin that can hold it).
+    pseudonym_key_as_dbt_var: bool = False
 
     def for_bucket(self, bucket: str | None) -> Backend:
         """The backend of the lake an S3 event names (the local lake has one bucket name and ignores it)."""
@@ -45,6 +57,14 @@ def _boto3_client(service: str, settings: Settings) -> Any:
     return make_client(service, region_name=settings.region)
 
 
+def _aws_launcher(settings: Settings) -> JobLauncher:
+    """Glue; jobs that stand for a day workflow (``settings.state_machines``) start its state machine."""
+    glue = GlueJobLauncher(_boto3_client("glue", settings))
+    if not settings.state_machines:
+        return glue
+    return StateMachineLauncher(_boto3_client("stepfunctions", settings), settings.state_machines, glue)
+
+
 def build_backend(settings: Settings) -> Backend:
     if settings.backend is BackendName.AWS:
         if not settings.bucket:
@@ -57,9 +77,12 @@ def build_backend(settings: Settings) -> Backend:
             layout=layout,
             store=store,
             gate=S3DayGate(settings.bucket, s3),
-            launcher=GlueJobLauncher(_boto3_client("glue", settings)),
+            launcher=_aws_launcher(settings),
             catalog=GlueCatalog(_boto3_client("glue", settings), store),
             query_engine=AthenaQueryEngine(_boto3_client("athena", settings), layout),
+            dbt_target="aws",
+            dbt_environment={"LAKEHOUSE_BUCKET": settings.bucket, "LAKEHOUSE_REGION": settings.region},
+            pseudonym_key_as_dbt_var=True,
         )
     layout = LakeLayout.local(settings.lake)
     return Backend(
@@ -70,6 +93,7 @@ def build_backend(settings: Settings) -> Backend:
         launcher=local_glue_launcher(settings, layout),
         catalog=DuckDbCatalog(layout.catalog_path, layout.root),
         query_engine=DuckDbQueryEngine(layout.catalog_path),
+        writer_lock=partial(lake_writer_lock, layout.root),
     )
 
 

@@ -11,13 +11,17 @@ so a day without input for a source builds instead of failing.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
+
+from core.athena_publication import publish_gold_athena
+from core.table_readers import CatalogTableReader, GlueTableReader, TableReader
 
 BRONZE_SCHEMA = "bronze"
 
@@ -97,6 +101,8 @@ def bronze_view_sql(table: BronzeTable, lake_root: Path) -> str:
 
 def register_bronze_tables(catalog_path: Path, lake_root: Path, tables: Iterable[BronzeTable]) -> None:
     """(Re)creates the bronze views so dbt sees every file landed so far, or an empty typed table."""
+    import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
     catalog_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(catalog_path)) as connection:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {BRONZE_SCHEMA}")
@@ -109,6 +115,19 @@ class Catalog(Protocol):
         """Makes every table readable by dbt in schema ``bronze`` with every file landed so far."""
         ...
 
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Publishes the audited ``gold_build`` tables (name -> partition columns) as ``gold``; only
+        called once the whole dbt build, tests included, succeeded. Returns one report entry per table."""
+        ...
+
+    def table_reader(self) -> TableReader:
+        """Reads published tables (``schema``, ``table``) for the publishers (MySQL, OpenSearch)."""
+        ...
+
+
+# Gold publication on the embedded catalog is a serving function; named, not imported, from this layer.
+_DUCKDB_GOLD_PUBLICATION = "serving.gold_publication"
+
 
 @dataclass(frozen=True)
 class DuckDbCatalog:
@@ -119,6 +138,16 @@ class DuckDbCatalog:
 
     def register_bronze(self, tables: Iterable[BronzeTable]) -> None:
         register_bronze_tables(self.catalog_path, self.lake_root, tables)
+
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        publication = importlib.import_module(_DUCKDB_GOLD_PUBLICATION)
+        return [
+            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
+            for table in publication.publish_gold(self.catalog_path, self.lake_root, tables)
+        ]
+
+    def table_reader(self) -> TableReader:
+        return CatalogTableReader(self.catalog_path)
 
 
 def athena_type(data_type: pa.DataType) -> str:
@@ -147,85 +176,136 @@ def athena_type(data_type: pa.DataType) -> str:
     raise TypeError(f"no Athena type for {data_type}")
 
 
-_FORMATS = {
-    "parquet": (
-        "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-        "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-        "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-    ),
-    "json": (
-        "org.apache.hadoop.mapred.TextInputFormat",
-        "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-        "org.openx.data.jsonserde.JsonSerDe",
-    ),
+_FORMATS: dict[str, dict[str, Any]] = {
+    "parquet": {
+        "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+        "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    },
+    "json": {
+        "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+    },
 }
+
+
+def partition_keys(table: BronzeTable) -> list[str]:
+    """A Glue table has one location and cannot glob: each ``*`` folder level of the table's file
+    pattern is a partition, named after the partition column where the folder is ``column=value``
+    (Hive style), else ``partition_<n>`` as a Glue crawler names it."""
+    levels = table.relative_glob().split("/")[:-1]
+    wildcards = [index for index, level in enumerate(levels) if level == "*"]
+    return [
+        table.partition_columns[position] if position < len(table.partition_columns) else f"partition_{position}"
+        for position, _index in enumerate(wildcards)
+    ]
+
+
+def partitions_present(table: BronzeTable, keys: Iterable[str]) -> dict[tuple[str, ...], str]:
+    """Partition values -> the key prefix (below the table's) holding that partition's files.
+
+    Fixed folder levels (``*/rows/*.parquet``) end up inside each partition's location, so the rejected
+    files and ``reason.json`` beside ``rows/`` are under no location: a Hive location never mixes formats.
+    """
+    pattern = table.relative_glob()
+    levels = pattern.split("/")[:-1]
+    found: dict[tuple[str, ...], str] = {}
+    for relative in keys:
+        if not fnmatch.fnmatchcase(relative, pattern) or len(relative.split("/")) != len(levels) + 1:
+            continue
+        folders = relative.split("/")[:-1]
+        values = []
+        wildcard_folders = [folder for level, folder in zip(levels, folders, strict=True) if level == "*"]
+        for position, folder in enumerate(wildcard_folders):
+            name, separator, value = folder.partition("=")
+            is_hive = separator and position < len(table.partition_columns) and name == table.partition_columns[position]
+            values.append(value if is_hive else folder)
+        found[tuple(values)] = "/".join(folders) + "/"
+    return found
+
+
+def glue_table_input(table: BronzeTable, location: str) -> dict[str, Any]:
+    partition_names = partition_keys(table)
+    return {
+        "Name": table.name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"EXTERNAL": "TRUE", "classification": table.file_format},
+        "StorageDescriptor": {
+            **_FORMATS[table.file_format],
+            "Columns": [
+                {"Name": field.name, "Type": athena_type(field.type)}
+                for field in table.schema
+                if field.name not in partition_names
+            ],
+            "Location": location,
+        },
+        "PartitionKeys": [{"Name": name, "Type": "string"} for name in partition_names],
+    }
+
+
+def register_bronze_tables_in_glue(
+    bucket: str, s3: Any, glue: Any, tables: Iterable[BronzeTable], database: str = BRONZE_SCHEMA
+) -> dict[str, int]:
+    """Creates or redefines each table in Glue and registers every partition present in the bucket.
+
+    Returns table name -> partitions registered now. Rerunning adds only partitions that appeared.
+    """
+    with contextlib.suppress(glue.exceptions.AlreadyExistsException):
+        glue.create_database(DatabaseInput={"Name": database})
+    registered: dict[str, int] = {}
+    for table in tables:
+        base = table.prefix.rstrip("/") + "/"
+        definition = glue_table_input(table, f"s3://{bucket}/{base}")
+        try:
+            glue.create_table(DatabaseName=database, TableInput=definition)
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_table(DatabaseName=database, TableInput=definition)
+        if not definition["PartitionKeys"]:
+            registered[table.name] = 0
+            continue
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)
+        present = partitions_present(table, (item["Key"][len(base) :] for page in pages for item in page.get("Contents", [])))
+        existing = {
+            tuple(partition["Values"])
+            for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table.name)
+            for partition in page["Partitions"]
+        }
+        new = [
+            {
+                "Values": list(values),
+                "StorageDescriptor": {**definition["StorageDescriptor"], "Location": f"s3://{bucket}/{base}{folder}"},
+            }
+            for values, folder in sorted(present.items())
+            if values not in existing
+        ]
+        for start in range(0, len(new), 100):  # the API's batch limit
+            glue.batch_create_partition(
+                DatabaseName=database, TableName=table.name, PartitionInputList=new[start : start + 100]
+            )
+        registered[table.name] = len(new)
+    return registered
 
 
 @dataclass(frozen=True)
 class GlueCatalog:
     """Bronze tables as Glue Data Catalog tables over the lake bucket (Athena and dbt-athena read them).
 
-    Each table is created or updated in place (new source columns widen it); each Hive partition folder
-    found under its prefix is added as a partition, so a new ingestion day is visible at once.
+    Each table is created or updated in place (new source columns widen it); each partition folder found
+    under its prefix is added as a partition, so a new ingestion day is visible at once. Gold is
+    published by switching ``gold.<table>`` to a new versioned location (``core.athena_publication``).
     """
 
     client: Any  # a boto3 Glue client
-    store: Any  # the lake's S3ObjectStore (bucket and listing)
+    store: Any  # the lake's S3ObjectStore (bucket and client)
     database: str = BRONZE_SCHEMA
 
-    def table_input(self, table: BronzeTable) -> dict[str, Any]:
-        input_format, output_format, serde = _FORMATS[table.file_format]
-        return {
-            "Name": table.name,
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": table.file_format, "EXTERNAL": "TRUE"},
-            "PartitionKeys": [{"Name": name, "Type": "string"} for name in table.partition_columns],
-            "StorageDescriptor": {
-                "Columns": [{"Name": col.name, "Type": athena_type(col.type)} for col in table.schema],
-                "Location": self.store.uri(table.prefix) + "/",
-                "InputFormat": input_format,
-                "OutputFormat": output_format,
-                "SerdeInfo": {"SerializationLibrary": serde},
-            },
-        }
-
-    def _ensure_database(self) -> None:
-        with contextlib.suppress(self.client.exceptions.AlreadyExistsException):
-            self.client.create_database(DatabaseInput={"Name": self.database})
-
-    def _partitions(self, table: BronzeTable) -> list[list[str]]:
-        depth = len(table.partition_columns)
-        found: set[tuple[str, ...]] = set()
-        for info in self.store.list(table.prefix):
-            folders = info.key.removeprefix(table.prefix + "/").split("/")[:depth]
-            if len(folders) == depth and all("=" in folder for folder in folders):
-                found.add(tuple(folder.split("=", 1)[1] for folder in folders))
-        return [list(values) for values in sorted(found)]
-
     def register_bronze(self, tables: Iterable[BronzeTable]) -> None:
-        self._ensure_database()
-        for table in tables:
-            table_input = self.table_input(table)
-            try:
-                self.client.create_table(DatabaseName=self.database, TableInput=table_input)
-            except self.client.exceptions.AlreadyExistsException:
-                self.client.update_table(DatabaseName=self.database, TableInput=table_input)
-            if not table.partition_columns:
-                continue
-            descriptor = table_input["StorageDescriptor"]
-            partitions = [
-                {
-                    "Values": values,
-                    "StorageDescriptor": {
-                        **descriptor,
-                        "Location": descriptor["Location"]
-                        + "/".join(f"{name}={value}" for name, value in zip(table.partition_columns, values, strict=True))
-                        + "/",
-                    },
-                }
-                for values in self._partitions(table)
-            ]
-            for start in range(0, len(partitions), 100):  # the API's batch limit
-                self.client.batch_create_partition(
-                    DatabaseName=self.database, TableName=table.name, PartitionInputList=partitions[start : start + 100]
-                )
+        register_bronze_tables_in_glue(self.store.bucket, self.store.client, self.client, tables, self.database)
+
+    def publish_gold(self, tables: dict[str, list[str]]) -> list[dict[str, Any]]:
+        published = publish_gold_athena(self.client, self.store.client, self.store.bucket, list(tables))
+        return [table.as_report() for table in published]
+
+    def table_reader(self) -> TableReader:
+        return GlueTableReader(self.client, self.store.client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 
 from core import registry
 from core.layout import LakeLayout
+from core.s3_staging import staged_s3_io
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,39 @@ class GlueJobLauncher:
     def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
         response = self.client.start_job_run(JobName=job_name, Arguments=arguments)
         return str(response["JobRunId"])
+
+
+def execution_name(job_name: str, day: str) -> str:
+    """The execution of ``job_name`` for ``day``: Step Functions refuses a second one of that name."""
+    return f"{job_name}-{day}"
+
+
+class StateMachineLauncher:
+    """Starts the day workflow (a Step Functions state machine) that stands for a job on AWS.
+
+    ``state_machines`` maps a job name to its state machine ARN; other names go to ``fallback`` (Glue).
+    The execution is named by the job and its ``--day``, so a duplicate start, from a retried event
+    or a schedule delivered twice, finds the day's execution instead of starting another.
+    """
+
+    def __init__(self, client: Any, state_machines: Mapping[str, str], fallback: JobLauncher) -> None:
+        self.client = client
+        self.state_machines = state_machines
+        self.fallback = fallback
+
+    def start_job_run(self, job_name: str, arguments: dict[str, str]) -> str:
+        arn = self.state_machines.get(job_name)
+        if arn is None:
+            return self.fallback.start_job_run(job_name, arguments)
+        if "--day" not in arguments:
+            raise ValueError(f"{job_name}: a day workflow needs --day to name its execution")
+        name = execution_name(job_name, arguments["--day"])
+        payload = {key.removeprefix("--"): value for key, value in arguments.items()}
+        try:
+            response = self.client.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
+        except self.client.exceptions.ExecutionAlreadyExists:
+            return arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+        return str(response["executionArn"])
 
 
 JobFunction = Callable[[dict[str, str]], object]
@@ -68,7 +103,12 @@ def local_glue_launcher(settings: Settings, layout: LakeLayout) -> LocalJobLaunc
     """
 
     def job(module_name: str) -> JobFunction:
-        return lambda options: run_glue_script(module_name, {"lake_uri": layout.uri, **options})
+        def run(options: dict[str, str]) -> None:
+            # On a bucket, Spark (no S3A connector here) reads and writes through local files.
+            with staged_s3_io():
+                run_glue_script(module_name, {"lake_uri": layout.uri, **options})
+
+        return run
 
     return LocalJobLauncher(
         {source.glue_job_name(settings): job(source.glue_script) for source in registry.SOURCES}

@@ -127,5 +127,8 @@ class LakeLayout:
         return self.path(run_report_key(day))
 
     def ensure_layers(self, *layers: str) -> None:
+        """Creates the layer folders of a local lake; a bucket has no folders to create."""
+        if self.folder is None:
+            return
         for layer in layers:
             self.path(layer).mkdir(parents=True, exist_ok=True)

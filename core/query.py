@@ -8,11 +8,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import duckdb
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.layout import LakeLayout
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class QueryError(RuntimeError):
@@ -54,6 +55,8 @@ def _literal(text: str) -> str:
 
 
 def check_read_only(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
     try:
         statements = connection.extract_statements(sql)
     except duckdb.Error as exc:
@@ -110,6 +113,8 @@ class DuckDbQueryEngine:
         )
 
     def _open(self) -> duckdb.DuckDBPyConnection:
+        import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
         source, lake_root = self._source(), self.catalog_path.parent.resolve()
         connection = duckdb.connect(":memory:")
         try:
@@ -131,6 +136,8 @@ class DuckDbQueryEngine:
         return connection
 
     def query(self, sql: str) -> QueryResult:
+        import duckdb  # the local engine only: the Lambda artifact carries no DuckDB
+
         connection = self._open()
         try:
             check_read_only(connection, sql)

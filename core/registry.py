@@ -87,10 +87,12 @@ class Source:
         keys = (info.key for info in store.list(lake.landing_prefix(self.landing_zone)))
         return [key for key in keys if (match := pattern.match(key)) and match["day"] == day]
 
+    def declared_tables(self) -> list[BronzeTable]:
+        """The bronze tables known without looking at the data (not the discovered ones)."""
+        return [table for reference in self.bronze_tables for table in _tables_of(resolve(reference))]
+
     def tables(self, lake_root: Path) -> list[BronzeTable]:
-        found: list[BronzeTable] = []
-        for reference in self.bronze_tables:
-            found.extend(_tables_of(resolve(reference)))
+        found = self.declared_tables()
         if self.discovered_bronze_tables is not None:
             found.extend(resolve(self.discovered_bronze_tables)(lake_root))
         return found

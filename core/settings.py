@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     glue_job_partner_csv: str = "partner-csv-to-bronze"
     glue_job_positional: str = "positional-day"
     glue_job_client_health: str = "client-health-to-bronze"
+    # On AWS, job name -> ARN of the state machine that runs it as a day workflow (JSON in the environment,
+    # set by the template); launchers start that workflow instead of the bare job.
+    state_machines: dict[str, str] = Field(default_factory=dict)
     spark_master: str = "local[2]"
     spark_driver_memory: str = "2g"
     mysql_url: SecretStr | None = None

@@ -56,11 +56,19 @@ class ObjectStore(Protocol):
 
 
 def store_for_uri(lake_uri: str, s3_client: Any | None = None) -> ObjectStore:
-    """``/path/to/lake`` or ``s3://bucket`` (the Glue jobs receive the lake as such a URI)."""
+    """``/path/to/lake`` or ``s3://bucket`` (the Glue jobs receive the lake as such a URI).
+
+    Inside the local Glue runner's staging area (``core.s3_staging``) an S3 lake stages through
+    local files, because the local Spark cannot address ``s3://``.
+    """
     if lake_uri.startswith("s3://"):
         import boto3  # the AWS path only
 
-        return S3ObjectStore(lake_uri.removeprefix("s3://").strip("/"), s3_client or boto3.client("s3"))
+        from core.s3_staging import active_staging_area
+
+        bucket, client = lake_uri.removeprefix("s3://").strip("/"), s3_client or boto3.client("s3")
+        area = active_staging_area()
+        return area.store(bucket, client) if area is not None else S3ObjectStore(bucket, client)
     return LocalObjectStore(Path(lake_uri))
 
 

@@ -26,6 +26,19 @@ def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[st
     return resolved
 
 
+def job_settings(argv: Sequence[str] | None = None) -> Settings:
+    """Settings of a job run, built once at the entry point. Glue passes no environment: the template
+    gives the region and the secret ids as ``--<Settings field> value`` arguments (``--lake_uri``, the
+    lake, is read by ``core.backend.backend_for_lake_uri``)."""
+    arguments = list(sys.argv if argv is None else argv)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for name in Settings.model_fields:
+        parser.add_argument(f"--{name}")
+    parsed, _unknown = parser.parse_known_args(arguments[1:])
+    given = {name: value for name, value in vars(parsed).items() if value is not None}
+    return Settings(**given)
+
+
 def job_spark_session() -> SparkSession:
     try:
         from awsglue.context import GlueContext

@@ -9,8 +9,9 @@ from pyspark.sql import functions as F
 
 from core.storage import store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, SOURCE
+from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, QUARANTINE_TABLE, SOURCE
 from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows, split_lines
 from ingestion.quarantine import quarantined_rows_key
 from ingestion.spark_output import write_single_parquet
@@ -80,6 +81,7 @@ def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
         outputs=[bronze_key(day, file_id), *([rejected_key] if rows_quarantined else [])],
     )
     write_manifest(store, manifest)
+    register_written_bronze(store, [BRONZE_TABLE, QUARANTINE_TABLE])
     return manifest
 
 

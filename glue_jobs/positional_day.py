@@ -1,8 +1,8 @@
 """Glue job: the positional day job (dbt build of gold.contract_plans, publication, job record).
 
-Arguments: ``--day`` (YYYY-MM-DD) and ``--lake_uri`` (the local launcher passes the lake as a default
-argument, as a Glue job's DefaultArguments would). Exits non-zero when the job failed, so the run shows
-as failed.
+Arguments: ``--day`` (YYYY-MM-DD) and ``--lake_uri`` (a default argument of the job: on AWS the
+template's DefaultArguments, so the day workflow passes ``--day`` only; locally the launcher's). Exits
+non-zero when the job failed, so the run shows as failed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from core.backend import backend_for_lake_uri
 from core.settings import Settings
-from glue_jobs.options import resolve_options
+from glue_jobs.options import job_settings, resolve_options
 from jobs.job_record import SUCCEEDED
 from jobs.positional_day import run_positional_day
 
@@ -27,7 +27,7 @@ def run_job(options: dict[str, str], settings: Settings | None = None) -> dict[s
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    record = run_job(resolve_options(argv, OPTIONS))
+    record = run_job(resolve_options(argv, OPTIONS), job_settings(argv))
     if record["status"] != SUCCEEDED:
         sys.exit(1)
 

@@ -41,7 +41,8 @@ class FileManifest:
             )
 
     def to_json(self) -> bytes:
-        return (json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+        # One object on one line: Athena's JSON SerDe (bronze.ingestion_manifests) reads JSON Lines only.
+        return (json.dumps(asdict(self), sort_keys=True, ensure_ascii=False) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> FileManifest:

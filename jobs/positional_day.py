@@ -4,7 +4,7 @@ It registers the bronze tables, builds ``gold.contract_plans`` and what it depen
 gate publication), publishes the audited table to ``gold/contract_plans`` and, when an OpenSearch URL is
 configured, indexes its rows (the contract number is the document id, so a rerun overwrites the same
 documents). Whatever happens, it ends by writing the job record ``reports/jobs/positional/<day>.json``
-that the SLA check reads. Runs against the embedded lake (DuckDB catalog).
+that the SLA check reads. Runs on either backend: dbt-duckdb and the lake folder, or dbt-athena, Glue and S3.
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from core.backend import Backend
 from core.errors import describe_error
 from core.registry import all_bronze_tables
 from core.settings import Settings
+from core.table_readers import CatalogTableReader, TableReader
 from ingestion.positional.converter import SOURCE
 from ingestion.positional.dbt_yaml import GOLD_MODEL
 from ingestion.positional.tables import contract_plans_key
-from jobs.dbt import run_dbt
+from jobs.dbt import run_dbt_on
 from jobs.job_record import FAILED, SUCCEEDED, write_job_record
 from jobs.sla_check import JOB
-from serving.gold_publication import PUBLISHED_SCHEMA, publish_gold
+from serving.gold_publication import PUBLISHED_SCHEMA
 from serving.opensearch import OpenSearchPublisher, contract_plans_index
 
 logger = logging.getLogger(__name__)
@@ -45,20 +45,22 @@ def _timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def read_gold_contract_plans(catalog: Path) -> pa.Table:
+def read_gold_contract_plans(source: TableReader) -> pa.Table:
     """``gold.contract_plans`` as an Arrow table, in key order (the publication order is reproducible)."""
-    order = ", ".join(f'"{name}"' for name in contract_plans_key())
-    with duckdb.connect(str(catalog), read_only=True) as connection:
-        query = f"SELECT * FROM {PUBLISHED_SCHEMA}.{GOLD_MODEL} ORDER BY {order}"
-        return connection.execute(query).fetch_arrow_table()
+    table = source.read(PUBLISHED_SCHEMA, GOLD_MODEL).read_all()
+    return table.sort_by([(name, "ascending") for name in contract_plans_key()])
 
 
-def publish_contract_plans_to_opensearch(settings: Settings, catalog: Path) -> dict[str, Any]:
-    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL."""
+def publish_contract_plans_to_opensearch(settings: Settings, source: TableReader | Path) -> dict[str, Any]:
+    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL.
+
+    ``source`` reads gold: a ``TableReader`` (S3 through Glue on AWS) or the local catalog file.
+    """
     if not settings.opensearch_url:
         return {"status": "not_configured"}
+    reader = CatalogTableReader(source) if isinstance(source, Path) else source
     result = OpenSearchPublisher.from_settings(settings).publish_table(
-        contract_plans_index(), read_gold_contract_plans(catalog)
+        contract_plans_index(), read_gold_contract_plans(reader)
     )
     return {
         "status": "published",
@@ -75,23 +77,19 @@ def run_positional_day(backend: Backend, day: str, clock: Clock = _utc_now) -> d
     started_at = clock()
     settings, layout = backend.settings, backend.layout
     layout.ensure_layers("silver", "gold", "reports")
-    catalog = layout.catalog_path
     errors: list[str] = []
     dbt_report: dict[str, Any] | None = None
     gold: list[dict[str, Any]] | str = "not published (previous gold left unchanged)"
     opensearch: dict[str, Any] = {"status": "skipped", "reason": "gold not published"}
     try:
-        backend.catalog.register_bronze(all_bronze_tables(layout.root))
-        dbt = run_dbt(["build", "--select", DBT_SELECTOR], settings)
+        backend.catalog.register_bronze(all_bronze_tables(settings.lake.resolve()))
+        dbt = run_dbt_on(backend, ["build", "--select", DBT_SELECTOR], day=day)
         dbt_report = dbt.as_report()
         errors += dbt.failures
         if dbt.success:
-            gold = [
-                {"table": f"{PUBLISHED_SCHEMA}.{table.name}", "rows": table.rows, "version": table.version}
-                for table in publish_gold(catalog, layout.root, {GOLD_MODEL: []})
-            ]
+            gold = backend.catalog.publish_gold({GOLD_MODEL: []})
             try:
-                opensearch = publish_contract_plans_to_opensearch(settings, catalog)
+                opensearch = publish_contract_plans_to_opensearch(settings, backend.catalog.table_reader())
             except Exception as exc:  # reported in the record; the gold table stays published
                 opensearch = {"status": "failed", "error": describe_error(exc)}
                 errors.append(f"opensearch: {opensearch['error']}")

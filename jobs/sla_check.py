@@ -11,6 +11,8 @@
 Every check writes ``reports/sla-<day>.json``. A miss also emits one JSON line on stdout that is both the
 structured alert of the local log and, on AWS, a CloudWatch Embedded Metric Format document (metric
 ``Lakehouse/SlaMissed`` by ``Job``): a Lambda's stdout goes to CloudWatch Logs, which extracts the metric.
+``lakehouse sla-check`` emits nothing itself and prints ``SlaResult.document()`` instead: one JSON line
+whatever the outcome, which on a miss is that same EMF alert with the result's fields beside it.
 
 The deadline's default comes from the ``positional-sla-check`` schedule, which fires at the deadline both
 in the long-running local mode and on EventBridge.
@@ -68,6 +70,12 @@ class SlaResult:
     job_status: str | None = None
     succeeded_at: str | None = None  # the first success of the day's job, ISO UTC
     alert: dict[str, Any] | None = None  # the EMF document emitted for a miss
+
+    def document(self) -> dict[str, Any]:
+        """The result as one JSON document; on a miss it is also the EMF alert (``_aws``, ``Job`` and the
+        metric at the top level), so one line serves the reader and CloudWatch Logs."""
+        fields = {key: value for key, value in self.as_dict().items() if key != "alert"}
+        return {**(self.alert or {}), **fields}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,11 +153,12 @@ def check_sla(
     day: str,
     deadline: dt.time,
     now: dt.datetime,
-    emit: Callable[[str], None] = _print_line,
+    emit: Callable[[str], None] | None = _print_line,
 ) -> SlaResult:
     """Whether the day's positional job succeeded by ``deadline`` on ``day`` (Sao Paulo); ``now`` is aware.
 
-    Writes ``reports/sla-<day>.json``; a miss also goes to ``emit`` as one JSON line (stdout by default).
+    Writes ``reports/sla-<day>.json``; a miss also goes to ``emit`` as one JSON line (stdout by default;
+    None emits nothing, for a caller that prints ``SlaResult.document()`` itself).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -157,18 +166,25 @@ def check_sla(
     result = _evaluate(read_job_record(store, SOURCE, day), day, deadline_at, now)
     if result.status == MISSED:
         result = replace(result, alert=alert_document(result))
-        emit(json.dumps(result.alert, ensure_ascii=False, separators=(",", ":")))
+        if emit is not None:
+            emit(json.dumps(result.alert, ensure_ascii=False, separators=(",", ":")))
     report = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
     store.write_bytes(sla_report_key(day), report.encode())
     return result
 
 
 def run_sla_check(
-    backend: Backend, day: str, deadline: dt.time | None = None, now: dt.datetime | None = None
+    backend: Backend,
+    day: str,
+    deadline: dt.time | None = None,
+    now: dt.datetime | None = None,
+    emit: Callable[[str], None] | None = _print_line,
 ) -> SlaResult:
     """The check as the schedule, its Lambda and ``lakehouse sla-check`` run it: on the backend's lake, by
     default at the schedule's deadline and the current time."""
-    return check_sla(backend.store, day, deadline or default_deadline(), now or dt.datetime.now(tz=dt.UTC))
+    return check_sla(
+        backend.store, day, deadline or default_deadline(), now or dt.datetime.now(tz=dt.UTC), emit
+    )
 
 
 def scheduled_day(scheduled_time: str | None, now: dt.datetime) -> str:

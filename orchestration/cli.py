@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +17,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.backend import Backend, build_backend
+from core.backend import Backend, build_backend, with_launcher
 from core.calendar import parse_day
+from core.launchers import local_glue_launcher
+from core.layout import run_report_key
 from core.query import CatalogMissingError, QueryError, QueryRefused
+from core.run_lock import LakeBusyError
 from core.schedules import SCHEDULES
+from core.settings import Backend as BackendName
 from core.settings import Settings, default_day
 from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
@@ -29,13 +34,14 @@ from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
 from jobs.aurora_extract import extract
+from jobs.dbt import DocsError, write_docs_site
 from jobs.positional_day import publish_contract_plans_to_opensearch
 from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration.aws.deploy import register as register_aws_commands
+from orchestration.aws.template import template_json
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.infrastructure import template_json
 from orchestration.pipeline import run_day
 from orchestration.report import write_command_report
-from orchestration.run_lock import LakeBusyError, lake_writer_lock
 from orchestration.serve import serve as serve_forever
 from orchestration.sftp_server import serve_forever as serve_sftp
 from serving.mysql import publish_employees
@@ -55,13 +61,47 @@ DateOption = Annotated[
 ]
 
 
-def _settings(lake: Path | None) -> Settings:
-    """The command's Settings, built once here and passed down (nothing below reads the environment)."""
-    return Settings().for_lake(lake)
+BackendOption = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="local (a lake folder) or aws (a bucket; default LAKEHOUSE_BACKEND)."),
+]
+BucketOption = Annotated[
+    str | None,
+    typer.Option("--bucket", help="The lake bucket on the aws backend (default LAKEHOUSE_BUCKET)."),
+]
 
 
-def _backend(lake: Path | None) -> Backend:
-    return build_backend(_settings(lake))
+def lakehouse_command() -> str:
+    """How to run this command again from the user's shell: ``lakehouse`` when that name on PATH is this
+    very script (an active venv), else the script's path (``.venv/bin/lakehouse``), else ``python -m``."""
+    running = Path(sys.argv[0]).absolute()
+    if running.name != "lakehouse" or not running.is_file():
+        return f"{sys.executable} -m orchestration.cli"
+    on_path = shutil.which("lakehouse")
+    if on_path is not None and Path(on_path).absolute() == running:
+        return "lakehouse"
+    try:
+        return str(running.relative_to(Path.cwd()))
+    except ValueError:
+        return str(running)
+
+
+def _settings(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Settings:
+    """The command's Settings, built once here and passed down (nothing below reads the environment).
+
+    ``--backend aws --bucket B`` use the standard AWS environment (``AWS_ENDPOINT_URL`` for the sandbox)."""
+    settings = Settings().for_lake(lake)
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend})
+    if bucket is not None:
+        settings = settings.model_copy(update={"bucket": bucket})
+    if settings.backend is BackendName.AWS and not settings.bucket:
+        raise typer.BadParameter("the aws backend needs a bucket: --bucket B or LAKEHOUSE_BUCKET", param_hint="--bucket")
+    return settings
+
+
+def _backend(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Backend:
+    return build_backend(_settings(lake, backend, bucket))
 
 
 def _day(date: str | None) -> str:
@@ -124,7 +164,7 @@ def _print_summary(report: dict[str, Any]) -> None:
 def _lake_writer(backend: Backend, command: str) -> Iterator[None]:
     """The lake's writer lock for a command; a lake held by another run exits 3 at once."""
     try:
-        with lake_writer_lock(backend.layout.root, command):
+        with backend.writer_lock(command):
             yield
     except LakeBusyError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -132,10 +172,14 @@ def _lake_writer(backend: Backend, command: str) -> Iterator[None]:
 
 
 def _run(backend: Backend, day: str) -> dict[str, Any]:
+    # The run stands in for the event plumbing on both backends: the handlers get S3-shaped events here
+    # and the Glue scripts they start run in this process, with the arguments Glue would pass.
+    in_process = with_launcher(backend, local_glue_launcher(backend.settings, backend.layout))
     with console.status("starting") as status:
-        report = run_day(backend, day, step=lambda message: status.update(message))
+        report = run_day(in_process, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {backend.layout.path(report['report'])} (latest: {backend.layout.run_report_path(day)})")
+    latest = backend.store.uri(run_report_key(day))
+    console.print(f"report: {backend.store.uri(report['report'])} (latest: {latest})")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
@@ -165,9 +209,23 @@ def dashboard(
 
 
 @app.command()
-def run(lake: LakeOption = None, date: DateOption = None) -> None:
+def docs(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
+    """Write the dbt docs site as one HTML file that opens from disk (lake/reports/dbt-docs.html)."""
+    backend = _backend(lake, backend_name, bucket)
+    try:
+        key = write_docs_site(backend)
+    except DocsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dbt docs: {backend.store.uri(key)}")
+
+
+@app.command()
+def run(
+    lake: LakeOption = None, date: DateOption = None, backend_name: BackendOption = None, bucket: BucketOption = None
+) -> None:
     """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
-    backend, day = _backend(lake), _day(date)
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         with _lake_writer(backend, "run"):
             report = _run(backend, day)
@@ -183,7 +241,7 @@ def demo(
     lake: LakeOption = None,
     date: DateOption = None,
     rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample data: the same seed gives the same files.")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
     backend, day = _backend(lake), _day(date)
@@ -207,7 +265,9 @@ def demo(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {backend.settings.lake} "select * from gold.salary_averages limit 10"'
+        f"query it: {lakehouse_command()} query --lake {backend.settings.lake} "
+        '"select * from gold.salary_averages limit 10"',
+        soft_wrap=True,
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -218,10 +278,13 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL against the catalog (schemas bronze, silver, gold).")],
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
-    """Run read-only SQL against the published catalog; never blocks on, nor is blocked by, a run."""
+    """Run read-only SQL against the published catalog (a snapshot of the local DuckDB file, never blocked by a
+    run, or Athena on the aws backend)."""
     try:
-        result = _backend(lake).query_engine.query(sql)
+        result = _backend(lake, backend_name, bucket).query_engine.query(sql)
     except CatalogMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -254,8 +317,8 @@ def query(
 @app.command()
 def sftp(
     lake: LakeOption = None,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 2222,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 2222,
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
@@ -275,7 +338,7 @@ def extract_aurora(
     lake: LakeOption = None,
     date: DateOption = None,
     url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
-    tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--tables", help="A table to extract; repeat for more (default: LAKEHOUSE_AURORA_TABLES, else all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
     backend, day = _backend(lake), _day(date)
@@ -307,21 +370,25 @@ def sla_check(
     date: DateOption = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
 ) -> None:
-    """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
+    """Did the day's positional job succeed by the deadline? Prints one JSON line (on a miss also a
+    CloudWatch EMF alert) and exits 1 when missed."""
     backend, day = _backend(lake), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(backend, day, limit)
-    console.print_json(json.dumps(result.as_dict(), default=str))
+    result = run_sla_check(backend, day, limit, emit=None)
+    # One JSON line on stdout: the result, which on a miss is also the CloudWatch EMF alert.
+    typer.echo(json.dumps(result.document(), default=str, ensure_ascii=False, separators=(",", ":")))
     raise typer.Exit(sla_exit_code(result))
 
 
 @app.command()
 def serve(
     lake: LakeOption = None,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 2.0,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", min=0.1, help="Seconds between two looks at the landing zone.")
+    ] = 2.0,
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
@@ -343,11 +410,11 @@ app.add_typer(publish_app, name="publish")
 
 
 @publish_app.command("opensearch")
-def publish_opensearch(lake: LakeOption = None) -> None:
+def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
-    backend = _backend(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_contract_plans_to_opensearch(backend.settings, backend.layout.catalog_path)
+        result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         _record(backend, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
@@ -360,11 +427,11 @@ def publish_opensearch(lake: LakeOption = None) -> None:
 
 
 @publish_app.command("mysql")
-def publish_mysql(lake: LakeOption = None) -> None:
+def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
-    backend = _backend(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_employees(backend.settings, backend.layout.catalog_path)
+        result = publish_employees(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         _record(backend, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
@@ -381,11 +448,42 @@ def publish_mysql(lake: LakeOption = None) -> None:
     )
 
 
+@app.command()
+def upload(
+    bucket: Annotated[str, typer.Option("--bucket", help="The lake bucket (created if missing).")],
+    folders: Annotated[list[str] | None, typer.Argument(help="Lake folders to copy (default: landing).")] = None,
+    lake: LakeOption = None,
+) -> None:
+    """Copy folders of a local lake (the demo's landing files) into a bucket, same keys (the sandbox's S3)."""
+    import boto3
+
+    from sandbox.lake import upload_folders
+
+    settings = _settings(lake)
+    written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
+    console.print(f"uploaded {written:,} objects to s3://{bucket}/")
+
+
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
     typer.echo(template_json(_settings(None)))
 
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 4566,
+    statement_log: Annotated[
+        Path | None, typer.Option("--statement-log", help="JSON Lines file receiving every Athena statement.")
+    ] = None,
+) -> None:
+    """Run the offline AWS stand-in (moto, Athena executed on DuckDB) until Ctrl-C; prints its environment."""
+    from sandbox import serve_sandbox
+
+    serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
+
+
+register_aws_commands(app, lambda: _settings(None))
 
 if __name__ == "__main__":
     app()

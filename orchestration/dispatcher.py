@@ -15,7 +15,7 @@ from typing import Any
 
 from core import registry
 from core.backend import Backend
-from core.storage import LocalObjectStore
+from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from orchestration.events import object_created_event
 
 LOCAL_BUCKET = "lakehouse-local"
@@ -40,17 +40,29 @@ def routes() -> list[tuple[re.Pattern[str], str, Handler]]:
     ]
 
 
-def event_time_of(store: LocalObjectStore, key: str) -> str:
-    modified = dt.datetime.fromtimestamp(store.path(key).stat().st_mtime, tz=dt.UTC)
+def event_time_of(store: ObjectStore, key: str) -> str:
+    """When the object was written: its mtime in the lake folder, its LastModified in a bucket."""
+    if isinstance(store, S3ObjectStore):
+        modified = store.client.head_object(Bucket=store.bucket, Key=key)["LastModified"].astimezone(dt.UTC)
+    elif isinstance(store, LocalObjectStore):
+        modified = dt.datetime.fromtimestamp(store.path(key).stat().st_mtime, tz=dt.UTC)
+    else:
+        raise TypeError(f"no event time for objects of {type(store).__name__}")
     return modified.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def bucket_of(backend: Backend) -> str:
+    """The bucket an S3 event names: the lake's bucket, or a fixed name for the lake folder."""
+    uri = backend.layout.uri
+    return uri.removeprefix("s3://").strip("/") if uri.startswith("s3://") else LOCAL_BUCKET
 
 
 def dispatch_object_created(backend: Backend, key: str) -> Any:
     """Builds the event S3 would send for ``key`` and invokes the handler whose route matches it."""
-    store = LocalObjectStore(backend.layout.root)
+    store = backend.store
     for pattern, function_name, handler in routes():
         if pattern.match(key):
             info = store.head(key)
-            event = object_created_event(LOCAL_BUCKET, key, info.size, info.etag, event_time_of(store, key))
+            event = object_created_event(bucket_of(backend), key, info.size, info.etag, event_time_of(store, key))
             return handler(event, LocalLambdaContext(function_name, backend))
     return None

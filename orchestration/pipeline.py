@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from core import registry
@@ -12,10 +11,11 @@ from core.backend import Backend
 from core.errors import describe_error
 from core.layout import run_record_key
 from core.settings import Settings
+from core.table_readers import TableReader
 from ingestion.client_health.quality import client_health_quality
 from ingestion.manifest import FileManifest, read_manifests
-from jobs.dbt import DbtSummary, gold_models, run_dbt
-from jobs.positional_day import publish_contract_plans_to_opensearch
+from jobs.dbt import DbtSummary, built_gold_models, run_dbt_on
+from jobs.publication import PUBLISHERS
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.report import (
     GateCheck,
@@ -28,8 +28,6 @@ from orchestration.report import (
 )
 from orchestration.run_gates import RUN_TIME_GATES
 from serving.dashboard import write_dashboard
-from serving.gold_publication import publish_gold
-from serving.mysql import publish_employees
 
 Step = Callable[[str], None]
 
@@ -46,25 +44,18 @@ def _ingest_source(backend: Backend, source_name: str, keys: list[str], step: St
     return failures
 
 
-def _mysql(settings: Settings, catalog: Path) -> dict[str, Any]:
-    outcome = publish_employees(settings, catalog)
-    return {"status": "not_configured"} if outcome is None else {"status": "published", **outcome.as_dict()}
+def publish_downstream(
+    settings: Settings, source: TableReader, step: Step, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Gold-fed publications, each only when configured; one failing never hides the others.
 
-
-PUBLISHERS: dict[str, Callable[[Settings, Path], dict[str, Any]]] = {
-    "mysql": _mysql,
-    "opensearch": publish_contract_plans_to_opensearch,
-}
-
-
-def publish_downstream(settings: Settings, catalog: Path, step: Step, timings: dict[str, float]) -> dict[str, Any]:
-    """Gold-fed publications, each only when configured; one failing never hides the others."""
+    ``source`` reads what dbt built: the catalog file locally, Parquet on S3 through Glue on AWS."""
     results: dict[str, Any] = {}
     for name, publish in PUBLISHERS.items():
         step(f"publishing to {name}")
         began = time.monotonic()
         try:
-            results[name] = publish(settings, catalog)
+            results[name] = publish(settings, source)
         except Exception as exc:  # publisher messages are built to carry no secret
             results[name] = {"status": "failed", "error": describe_error(exc)}
         timings[f"publish_{name}"] = round(time.monotonic() - began, 3)
@@ -101,10 +92,10 @@ def _ingest(backend: Backend, day: str, step: Step, timings: dict[str, float]) -
 
 
 def _build_and_publish(
-    backend: Backend, crashed_sources: list[str], step: Step, timings: dict[str, float]
+    backend: Backend, day: str, crashed_sources: list[str], step: Step, timings: dict[str, float]
 ) -> tuple[DbtSummary, list[dict[str, Any]] | str, dict[str, Any]]:
     """dbt build, then gold and downstream publication when its tests pass; nothing at all after a crash."""
-    settings, layout = backend.settings, backend.layout
+    settings = backend.settings
     if crashed_sources:
         # Silver and gold would be rebuilt from a partial day: nothing downstream of the crash is touched.
         failure = f"ingestion crashed ({', '.join(crashed_sources)})"
@@ -112,25 +103,22 @@ def _build_and_publish(
         return skipped, f"not published: {failure}; previous gold left unchanged", {}
     step("dbt build")
     began = time.monotonic()
-    backend.catalog.register_bronze(registry.all_bronze_tables(layout.root))
-    dbt = run_dbt(["build"], settings)
+    backend.catalog.register_bronze(registry.all_bronze_tables(settings.lake.resolve()))
+    dbt = run_dbt_on(backend, ["build"], day=day)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
     if not dbt.success:
         return dbt, "not published: dbt build failed (previous gold left unchanged)", {}
     step("publishing gold")
     began = time.monotonic()
-    gold = [
-        {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
-        for table in publish_gold(layout.catalog_path, layout.root, gold_models(layout))
-    ]
+    gold = backend.catalog.publish_gold(built_gold_models(settings))
     timings["publish_gold"] = round(time.monotonic() - began, 3)
-    return dbt, gold, publish_downstream(settings, layout.catalog_path, step, timings)
+    return dbt, gold, publish_downstream(settings, backend.catalog.table_reader(), step, timings)
 
 
 def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
     """Processes what is in the landing zone for ``day``; returns (and writes) the run report.
 
-    The caller holds the lake's writer lock (``orchestration.run_lock``).
+    The caller holds the lake's writer lock (``backend.writer_lock``).
     """
     started = time.monotonic()
     started_at = sao_paulo_now()
@@ -140,7 +128,7 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
 
     timings: dict[str, float] = {}
     sources = _ingest(backend, day, step, timings)
-    dbt, gold, publications = _build_and_publish(backend, crashed(sources), step, timings)
+    dbt, gold, publications = _build_and_publish(backend, day, crashed(sources), step, timings)
 
     failed = (
         not dbt.success

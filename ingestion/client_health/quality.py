@@ -34,7 +34,12 @@ def _relation_exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bo
 
 
 def client_health_quality(layout: LakeLayout, day: str) -> dict[str, Any]:
-    """Rows of ``day`` checked and quarantined by reason; ``{}`` when dbt has not built the models."""
+    """Rows of ``day`` checked and quarantined by reason; ``{}`` when dbt has not built the models.
+
+    Read from the embedded catalog; a lake in a bucket has none, and its report leaves the counts out.
+    """
+    if layout.folder is None:
+        return {}
     catalog = layout.catalog_path
     if not catalog.exists():
         return {}

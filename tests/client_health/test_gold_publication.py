@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
 
     import duckdb
-    from orchestration import gold_publication
+    from serving import gold_publication
 
     catalog, lake, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 

@@ -13,7 +13,7 @@ from core import registry
 from core.backend import backend_for_lake_uri, build_backend
 from core.catalog import BronzeTable, DuckDbCatalog, GlueCatalog
 from core.gate import LocalDayGate, S3DayGate
-from core.launchers import GlueJobLauncher, run_glue_script
+from core.launchers import GlueJobLauncher, StateMachineLauncher, run_glue_script
 from core.query import CatalogMissingError
 from core.settings import Backend, Settings
 from core.storage import LocalObjectStore, S3ObjectStore
@@ -72,6 +72,22 @@ def test_the_aws_backend_is_the_bucket_and_an_event_bucket_wins(aws_environment:
     assert backend_for_lake_uri(Settings(), "s3://lake-c/").layout.uri == "s3://lake-c"
     with pytest.raises(ValueError, match="pass the lake folder"):
         _ = backend.layout.root
+
+
+def test_the_aws_factory_starts_day_workflows_for_jobs_that_have_one(aws_environment: str) -> None:
+    """With ``state_machines`` (set by the template), the factory's launcher starts the job's state
+    machine once per day (the execution is named by the day) and any other job as a Glue run."""
+    sfn = boto3.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/workflow"
+    definition = '{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}'
+    arn = sfn.create_state_machine(name="positional-day", definition=definition, roleArn=role)["stateMachineArn"]
+    settings = Settings(backend=Backend.AWS, bucket="lake-a", state_machines={"positional-day": arn})
+    launcher = build_backend(settings).launcher
+    assert isinstance(launcher, StateMachineLauncher) and isinstance(launcher.fallback, GlueJobLauncher)
+    first = launcher.start_job_run("positional-day", {"--day": "2025-03-10"})
+    assert launcher.start_job_run("positional-day", {"--day": "2025-03-10"}) == first
+    assert [item["name"] for item in sfn.list_executions(stateMachineArn=arn)["executions"]] == ["positional-day-2025-03-10"]
+    assert isinstance(build_backend(settings.model_copy(update={"state_machines": {}})).launcher, GlueJobLauncher)
 
 
 def test_a_glue_script_that_exits_non_zero_is_a_failed_run_not_an_exception(

@@ -49,12 +49,12 @@ def _deliver(lake: Path, relative: str, content: bytes, minute: int) -> Path:
     return path
 
 
-def _gold(lake: Path) -> dict[tuple[int, bool, int, int], tuple[Decimal, int]]:
+def _gold(lake: Path) -> dict[tuple[int, bool, int, int], tuple[Decimal, int, Decimal]]:
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
         rows = connection.execute(
-            "select idade, ativo, ano, mes, salario_medio, funcionarios from gold.salary_averages"
+            "select idade, ativo, ano, mes, salario_medio, funcionarios, salario_total from gold.salary_averages"
         ).fetchall()
-    return {(idade, ativo, ano, mes): (salario, count) for idade, ativo, ano, mes, salario, count in rows}
+    return {(idade, ativo, ano, mes): (average, count, total) for idade, ativo, ano, mes, average, count, total in rows}
 
 
 def _tree_digest(folder: Path) -> str:
@@ -92,7 +92,8 @@ def test_gold_equals_an_independent_computation(day_run: tuple[Path, list[Path],
     assert [item["table"] for item in report["gold"] if item["table"] == "gold.salary_averages"]
     expected = expected_salary_averages(files)
     assert _gold(lake) == expected
-    assert expected[(30, True, 2025, 3)] == (Decimal("1333.73"), 4)  # Bruno's correction replaced 2000.25
+    # Bruno's correction replaced 2000.25
+    assert expected[(30, True, 2025, 3)] == (Decimal("1333.73"), 4, Decimal("5334.90"))
 
 
 def test_bad_rows_and_the_bad_file_are_quarantined_and_counted(

@@ -21,12 +21,12 @@ from core.calendar import SAO_PAULO
 from core.child_processes import die_with_this_process
 from core.gate import GateStatus
 from core.query import DuckDbQueryEngine
+from core.run_lock import LakeBusyError, lake_writer_lock
 from core.storage import LocalObjectStore
 from ingestion.aurora.extract import UnknownTablesError, extract_tables
 from ingestion.manifest import FileManifest
 from orchestration.cli import app
 from orchestration.report import GateCheck, source_summary, write_command_report, write_report
-from orchestration.run_lock import LakeBusyError, lake_writer_lock
 from serving.gold_publication import publish_gold
 
 runner = CliRunner()

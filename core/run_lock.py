@@ -1,4 +1,4 @@
-"""One writer per lake: ``lakehouse run`` and ``demo`` hold an exclusive ``flock`` on ``DIR/.lakehouse.lock``.
+"""One writer per local lake: ``lakehouse run`` and ``demo`` hold an exclusive ``flock`` on ``DIR/.lakehouse.lock``.
 
 The kernel releases a ``flock`` when the process that holds it dies, however it dies (SIGKILL
 included), so a crashed run never leaves the lake locked. A second writer does not wait: it is
@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from core.calendar import SAO_PAULO
@@ -75,3 +75,8 @@ def lake_writer_lock(lake_root: Path, command: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def no_writer_lock(command: str) -> AbstractContextManager[None]:
+    """A lake in S3 has no local writer to exclude: its catalog is Glue's and its day gates are S3 claims."""
+    return nullcontext()

@@ -1,5 +1,3 @@
-{{ config(materialized="view") }}
-
 -- Every staged client record from the three formats, with its state resolved to a UF and the first
 -- quality problem found (null when the record is good). Records with a problem are quarantined
 -- (int_client_health__quarantined) and never reach gold. A view, like the staging models: the two

@@ -1,5 +1,3 @@
-{{ config(partitioned_by=['convenio']) }}
-
 -- The analysts' client table (LGPD): one row per client, accents removed, nulls defaulted, CPF and
 -- address masked, a keyed pseudonymous id in place of the CPF. The partition column comes last, as
 -- Athena requires for Hive tables.

@@ -1,5 +1,3 @@
-{{ config(partitioned_by=['ano', 'mes']) }}
-
 -- Contracts signed per seller and month (Sao Paulo time), with their monthly value and what has been
 -- paid on them. LGPD: nothing about the clients (no CPF, name or address); the seller is a partner
 -- employee, named from the partner CSVs. Nulls defaulted as in the other gold tables: sold online is
