@@ -7,7 +7,10 @@ the query engine. Everything else takes a ``Backend`` and calls methods on those
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ from core.gate import DayGate, LocalDayGate, S3DayGate
 from core.launchers import GlueJobLauncher, JobLauncher, StateMachineLauncher, local_glue_launcher
 from core.layout import LakeLayout
 from core.query import AthenaQueryEngine, DuckDbQueryEngine, QueryEngine
+from core.run_lock import lake_writer_lock, no_writer_lock
 from core.settings import Backend as BackendName
 from core.settings import Settings
 from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -30,6 +34,9 @@ class Backend:
     launcher: JobLauncher
     catalog: Catalog
     query_engine: QueryEngine
+    # The lock a writing command (run, demo, serve's daily run) holds, named after it; raises LakeBusyError
+    # at once when another writer has the lake.
+    writer_lock: Callable[[str], AbstractContextManager[None]] = no_writer_lock
     # The dbt target that builds silver and gold on this backend, and what its profile reads from the env.
     dbt_target: str = "local"
     dbt_environment: dict[str, str] = field(default_factory=dict)
@@ -86,6 +93,7 @@ def build_backend(settings: Settings) -> Backend:
         launcher=local_glue_launcher(settings, layout),
         catalog=DuckDbCatalog(layout.catalog_path, layout.root),
         query_engine=DuckDbQueryEngine(layout.catalog_path),
+        writer_lock=partial(lake_writer_lock, layout.root),
     )
 
 

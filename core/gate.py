@@ -10,10 +10,14 @@ it. The ledger lives in the lake under ``reports/gates/<source>/<day>/``, readab
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import json
 import os
+import socket
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,7 +28,12 @@ from core.launchers import JobLauncher
 ARRIVED = "arrived"
 REJECTED = "rejected"
 CLAIM = "claim.json"
+CLAIM_LOCK = ".claim.lock"
 STARTED = "started.json"
+# A local claim's owner is checked for liveness; the lease only matters for a claim made on another host.
+LOCAL_LEASE = dt.timedelta(hours=6)
+# On S3 the claim covers the handler between the claim and StartJobRun (a Lambda runs 15 minutes at most).
+S3_LEASE = dt.timedelta(minutes=15)
 
 
 def gate_prefix(source: str, day: str) -> str:
@@ -80,16 +89,68 @@ def _marker(name: str, detail: Mapping[str, Any] | None) -> bytes:
     ).encode()
 
 
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), which a reused pid does not share."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _process_alive(pid: int, started: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, owned by another user
+    return started is None or _process_start(pid) in {None, started}
+
+
+def claim_payload(name: str, lease: dt.timedelta, now: dt.datetime | None = None) -> bytes:
+    """The claim's body: who claimed (for the liveness check) and until when the lease holds."""
+    moment = now or dt.datetime.now(tz=dt.UTC)
+    pid = os.getpid()
+    owner = {"pid": pid, "host": socket.gethostname(), "process_start": _process_start(pid)}
+    return _marker(
+        name,
+        {
+            "claimed_by": name,
+            "owner": owner,
+            "claimed_at": moment.isoformat(timespec="seconds"),
+            "lease_expires_at": (moment + lease).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def claim_is_stale(claim: Mapping[str, Any], *, check_owner: bool, now: dt.datetime | None = None) -> bool:
+    """Whether a claim (of a day whose job has not recorded its start) was left by a dead or lapsed owner.
+
+    With ``check_owner`` a claim made on this host is stale exactly when its process is gone; any other
+    claim is stale when its lease has expired. A claim without owner or lease (written before leases
+    existed) is stale.
+    """
+    owner = claim.get("owner") or {}
+    if check_owner and owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+        return not _process_alive(owner["pid"], owner.get("process_start"))
+    expires = claim.get("lease_expires_at")
+    if not isinstance(expires, str):
+        return True
+    return dt.datetime.fromisoformat(expires) <= (now or dt.datetime.now(tz=dt.UTC))
+
+
 def _check_expected(name: str, expected: Collection[str]) -> None:
     if name not in expected:
         raise ValueError(f"{name!r} is not one of the expected files {sorted(expected)}")
 
 
 class LocalDayGate:
-    """The ledger as files below the lake root; the claim is an exclusive create, atomic across processes."""
+    """The ledger as files below the lake root; the claim is made and recovered under an exclusive ``flock``."""
 
-    def __init__(self, lake_root: Path) -> None:
+    def __init__(self, lake_root: Path, lease: dt.timedelta = LOCAL_LEASE) -> None:
         self.root = lake_root
+        self.lease = lease
 
     def _folder(self, source: str, day: str) -> Path:
         return self.root / gate_prefix(source, day)
@@ -124,13 +185,32 @@ class LocalDayGate:
         arrived = {path.stem for path in (folder / ARRIVED).glob("*.json")}
         if not {lake.safe_name(item) for item in expected} <= arrived:
             return False
+        return self._claim(folder, name)
+
+    @contextmanager
+    def _claim_lock(self, folder: Path) -> Iterator[None]:
+        fd = os.open(folder / CLAIM_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fd = os.open(folder / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_marker(name, {"claimed_by": name}))
-        return True
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held for a few file operations; released if we die
+            yield
+        finally:
+            os.close(fd)
+
+    def _claim(self, folder: Path, name: str) -> bool:
+        claim = folder / CLAIM
+        with self._claim_lock(folder):
+            if claim.exists():
+                if (folder / STARTED).exists():
+                    return False
+                held = json.loads(claim.read_text(encoding="utf-8") or "{}")
+                if not claim_is_stale(held, check_owner=True):
+                    return False
+                body = json.loads(claim_payload(name, self.lease))
+                body["recovered_from"] = {key: held.get(key) for key in ("owner", "claimed_at") if key in held}
+                self._write(claim, (json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode())
+                return True
+            self._write(claim, claim_payload(name, self.lease))
+            return True
 
     def record_rejection(self, source: str, day: str, name: str, reason: str) -> None:
         self._write(
@@ -142,7 +222,10 @@ class LocalDayGate:
         self._write(self._folder(source, day) / STARTED, _marker(source, {"run_id": run_id}))
 
     def release(self, source: str, day: str) -> None:
-        (self._folder(source, day) / CLAIM).unlink(missing_ok=True)
+        folder = self._folder(source, day)
+        if folder.is_dir():
+            with self._claim_lock(folder):
+                (folder / CLAIM).unlink(missing_ok=True)
 
     def status(self, source: str, day: str, expected: Collection[str]) -> GateStatus:
         folder = self._folder(source, day)
@@ -168,9 +251,10 @@ class S3DayGate:
 
     CONFLICT_RETRIES = 5
 
-    def __init__(self, bucket: str, client: Any) -> None:
+    def __init__(self, bucket: str, client: Any, lease: dt.timedelta = S3_LEASE) -> None:
         self.bucket = bucket
         self.client = client
+        self.lease = lease
 
     def _names(self, prefix: str) -> dict[str, dict[str, Any]]:
         found = {}
@@ -211,15 +295,31 @@ class S3DayGate:
         )
         if not {lake.safe_name(item) for item in expected} <= self._arrived(prefix):
             return False
-        return self._claim(f"{prefix}/{CLAIM}", _marker(name, {"claimed_by": name}))
+        body = claim_payload(name, self.lease)
+        if self._conditional_put(f"{prefix}/{CLAIM}", body, IfNoneMatch="*"):
+            return True
+        return self._recover(prefix, body)
 
-    def _claim(self, key: str, body: bytes) -> bool:
+    def _recover(self, prefix: str, body: bytes) -> bool:
+        """Takes over a stale claim: overwrites it only if it is still the object we judged stale."""
+        if self._read(f"{prefix}/{STARTED}") is not None:
+            return False
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=f"{prefix}/{CLAIM}")
+        except self.client.exceptions.NoSuchKey:  # released meanwhile: claim it afresh
+            return self._conditional_put(f"{prefix}/{CLAIM}", body, IfNoneMatch="*")
+        held = json.loads(response["Body"].read() or b"{}")
+        if not claim_is_stale(held, check_owner=False):
+            return False
+        return self._conditional_put(f"{prefix}/{CLAIM}", body, IfMatch=response["ETag"])
+
+    def _conditional_put(self, key: str, body: bytes, **condition: str) -> bool:
         for _ in range(self.CONFLICT_RETRIES):
             try:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*")
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **condition)
             except self.client.exceptions.ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code")
-                if code == "PreconditionFailed":
+                if code in {"PreconditionFailed", "NoSuchKey"}:
                     return False
                 if code == "ConditionalRequestConflict":  # another conditional put in flight: ask again
                     continue

@@ -53,6 +53,16 @@ def backfill_report_key(first_day: str, last_day: str) -> str:
     return f"{REPORTS}/backfill-{first_day}_{last_day}.json"
 
 
+def run_record_key(day: str, run_id: str) -> str:
+    """One report per run, kept: ``reports/runs/<day>/<run-id>.json`` (``run-<day>.json`` is the latest)."""
+    return f"{REPORTS}/runs/{day}/{safe_name(run_id)}.json"
+
+
+def command_record_key(day: str, command: str, run_id: str) -> str:
+    """An ad-hoc command's own record (extract, publish): never read for a run's status."""
+    return f"{REPORTS}/commands/{day}/{safe_name(command)}-{safe_name(run_id)}.json"
+
+
 @dataclass(frozen=True)
 class LandedFile:
     """A landing key split into its parts: ``landing/<zone>/<owner?>/<day>/<name>``."""

@@ -29,7 +29,10 @@ def aurora_url(backend: Backend, explicit: str | None = None) -> str:
 def extract(
     backend: Backend, day: str, tables: Sequence[str] = (), url: str | None = None
 ) -> list[FileManifest]:
-    """Extracts ``tables`` (default: the configured ones, else every table) and registers the landed ones."""
+    """Extracts ``tables`` (default: the configured ones, else every table) and registers the landed ones.
+
+    Tables named explicitly must exist: a typo raises UnknownTablesError before anything is written.
+    """
     settings = backend.settings
     manifests = extract_tables(
         aurora_url(backend, url),
@@ -37,6 +40,7 @@ def extract(
         day,
         list(tables) or settings.aurora_tables or None,
         options=ExtractOptions.from_settings(settings),
+        require_existing=bool(tables),
     )
     backend.catalog.register_bronze(
         declare_bronze_table(table, state.schema)

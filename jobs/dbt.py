@@ -13,6 +13,7 @@ from typing import Any
 
 from core import layout as lake
 from core.backend import Backend
+from core.child_processes import die_with_this_process
 from core.layout import LakeLayout
 from core.settings import Settings
 from ingestion.client_health.pseudonym import dbt_secret_environment
@@ -103,7 +104,14 @@ def run_dbt(
     ]
     results_path = Path(environment["DBT_TARGET_PATH"]) / "run_results.json"
     results_path.unlink(missing_ok=True)
-    completed = subprocess.run(arguments, env=environment, capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        arguments,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=die_with_this_process(),  # no orphan dbt holding the catalog when the run is killed
+    )
     summary = DbtSummary(success=completed.returncode == 0)
     if not results_path.exists():
         tail = (completed.stdout + completed.stderr).strip().splitlines()[-5:]

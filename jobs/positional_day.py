@@ -109,6 +109,7 @@ def run_positional_day(backend: Backend, day: str, clock: Clock = _utc_now) -> d
         "opensearch": opensearch,
         "errors": errors,
     }
+    backend.query_engine.refresh()  # readers (lakehouse query) see the newly published table
     written = write_job_record(backend.store, SOURCE, day, record)
     log = logger.info if status == SUCCEEDED else logger.error
     log("positional day %s %s: gold %s, opensearch %s", day, status, gold, opensearch["status"])

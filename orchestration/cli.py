@@ -8,6 +8,8 @@ import json
 import logging
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,13 +21,14 @@ from core.backend import Backend, build_backend, with_launcher
 from core.calendar import parse_day
 from core.launchers import local_glue_launcher
 from core.layout import backfill_report_key, run_report_key
-from core.query import CatalogMissingError, QueryError
+from core.query import CatalogMissingError, QueryError, QueryRefused
+from core.run_lock import LakeBusyError
 from core.schedules import SCHEDULES
 from core.settings import Backend as BackendName
 from core.settings import Settings, default_day
 from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
-from ingestion.aurora.extract import SourceUnavailableError, demo_database_path
+from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, demo_database_path
 from ingestion.client_health.pseudonym import PseudonymKeyError
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
@@ -40,6 +43,7 @@ from orchestration.aws.deploy import register as register_aws_commands
 from orchestration.aws.template import template_json
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.pipeline import run_day
+from orchestration.report import write_command_report
 from orchestration.serve import serve as serve_forever
 from orchestration.sftp_server import serve_forever as serve_sftp
 from serving.mysql import publish_employees
@@ -48,6 +52,8 @@ app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
 )
 console = Console(width=None if sys.stdout.isatty() else 150)
+
+EXIT_LAKE_BUSY = 3
 
 LakeOption = Annotated[
     Path | None, typer.Option("--lake", help="Lake folder (default ./lake or LAKEHOUSE_LAKE).")
@@ -109,10 +115,9 @@ def _day(date: str | None) -> str:
 
 def _print_summary(report: dict[str, Any]) -> None:
     table = Table(title=f"lakehouse run {report['day']}: {report['status']}")
-    for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason"):
-        table.add_column(
-            column, justify="right" if column in {"files", "rows read", "landed", "quarantined"} else "left"
-        )
+    numeric = {"files", "rows read", "landed", "quarantined", "files quarantined"}
+    for column in ("source", "status", "files", "rows read", "landed", "quarantined", "by reason", "files quarantined"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for name, summary in report["sources"].items():
         reasons = ", ".join(f"{reason}={count}" for reason, count in summary["quarantined_by_reason"].items())
         table.add_row(
@@ -123,8 +128,16 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"{summary['rows_landed']:,}",
             f"{summary['rows_quarantined']:,}",
             reasons or "-",
+            str(summary.get("files_quarantined", 0)),
         )
     console.print(table)
+    for name, summary in report["sources"].items():
+        for key in summary.get("quarantined_files", []):
+            console.print(f"[yellow]  {name}: quarantined whole: {key}[/yellow]")
+        gate = summary.get("day_gate")
+        if gate and not gate["complete"]:
+            named = [f"{item} missing" for item in gate["missing"]] + [f"{item} rejected" for item in gate["rejected"]]
+            console.print(f"[red]  {name}: day incomplete: {', '.join(named)}[/red]")
     for name, summary in report["sources"].items():
         quality = summary.get("quality")
         if quality:
@@ -149,6 +162,17 @@ def _print_summary(report: dict[str, Any]) -> None:
         console.print(f"[red]{report['gold']}[/red]")
 
 
+@contextmanager
+def _lake_writer(backend: Backend, command: str) -> Iterator[None]:
+    """The lake's writer lock for a command; a lake held by another run exits 3 at once."""
+    try:
+        with backend.writer_lock(command):
+            yield
+    except LakeBusyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_LAKE_BUSY) from exc
+
+
 def _run(backend: Backend, day: str) -> dict[str, Any]:
     # The run stands in for the event plumbing on both backends: the handlers get S3-shaped events here
     # and the Glue scripts they start run in this process, with the arguments Glue would pass.
@@ -156,7 +180,8 @@ def _run(backend: Backend, day: str) -> dict[str, Any]:
     with console.status("starting") as status:
         report = run_day(in_process, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {backend.store.uri(run_report_key(day))}")
+    latest = backend.store.uri(run_report_key(day))
+    console.print(f"report: {backend.store.uri(report['report'])} (latest: {latest})")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
@@ -220,7 +245,8 @@ def run(
         raise typer.BadParameter("applies only to a range (--from D1 --to D2)", param_hint="--force/--allow-long-range")
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
-        report = _run(backend, day)
+        with _lake_writer(backend, "run"):
+            report = _run(backend, day)
     except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -241,8 +267,9 @@ def _range_days(date: str | None, first: str | None, last: str | None, allow_lon
 
 def _run_range(backend: Backend, days: list[str], force: bool) -> None:
     try:
-        summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
-    except JavaMissingError as exc:
+        with _lake_writer(backend, "run"):
+            summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
+    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(backfill.summary_table(summary))
@@ -261,21 +288,22 @@ def demo(
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
     backend, day = _backend(lake), _day(date)
-    lake_root = backend.layout.root
-    landing = lake_root / "landing"
-    written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
-    console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
-    clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
-    console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
-    positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
-    console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
-    database = demo_database_path(lake_root)
-    tables = create_demo_database(
-        database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
-    )
-    console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
-        report = _run(backend, day)
+        with _lake_writer(backend, "demo"):
+            lake_root = backend.layout.root
+            landing = lake_root / "landing"
+            written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
+            console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
+            clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
+            console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
+            positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
+            console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
+            database = demo_database_path(lake_root)
+            tables = create_demo_database(
+                database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
+            )
+            console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
+            report = _run(backend, day)
     except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -296,12 +324,16 @@ def query(
     backend_name: BackendOption = None,
     bucket: BucketOption = None,
 ) -> None:
-    """Run SQL against the catalog, read-only: the local DuckDB file, or Athena on the aws backend."""
+    """Run read-only SQL against the published catalog (a snapshot of the local DuckDB file, never blocked by a
+    run, or Athena on the aws backend)."""
     try:
         result = _backend(lake, backend_name, bucket).query_engine.query(sql)
     except CatalogMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    except QueryRefused as exc:
+        console.print(f"[red]refused: {exc}[/red]")
+        raise typer.Exit(1) from exc
     except QueryError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -357,14 +389,23 @@ def extract_aurora(
     backend, day = _backend(lake, backend_name, bucket), _day(date)
     try:
         manifests = extract(backend, day, tables or (), url)
-    except SourceUnavailableError as exc:
+    except (SourceUnavailableError, UnknownTablesError) as exc:
         console.print(f"[red]{exc}[/red]")
+        write_command_report(backend.store, day, "extract-aurora", {"status": "failed", "error": str(exc)})
         raise typer.Exit(1) from exc
     table = Table("table", "status", "rows", "detail", title=f"aurora extraction {day}")
     for manifest in manifests:
         table.add_row(manifest.file_id, manifest.status, f"{manifest.rows_landed:,}", manifest.reason or "")
     console.print(table)
-    if any(manifest.status != "landed" for manifest in manifests):
+    failed = any(manifest.status != "landed" for manifest in manifests)
+    outcome = [
+        {"table": m.file_id, "status": m.status, "rows": m.rows_landed, **({"reason": m.reason} if m.reason else {})}
+        for m in manifests
+    ]
+    write_command_report(
+        backend.store, day, "extract-aurora", {"status": "failed" if failed else "succeeded", "tables": outcome}
+    )
+    if failed:
         raise typer.Exit(1)
 
 
@@ -406,6 +447,11 @@ def serve(
     serve_forever(backend, poll_seconds=poll_seconds)
 
 
+def _record(backend: Backend, command: str, outcome: dict[str, Any]) -> None:
+    """An ad-hoc command's own record under reports/commands/<today>/; a run's status never reads it."""
+    write_command_report(backend.store, default_day(), command, outcome)
+
+
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
 
@@ -418,10 +464,12 @@ def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = No
         result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(backend, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
     if result["status"] == "not_configured":
         console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
         raise typer.Exit(2)
+    _record(backend, "publish-opensearch", {**result, "status": "succeeded"})
     console.print(f"indexed {result['documents']:,} documents into {result['index']}")
 
 
@@ -433,7 +481,10 @@ def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, b
         result = publish_employees(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(backend, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
         raise typer.Exit(1) from exc
+    if result is not None:
+        _record(backend, "publish-mysql", {"status": "succeeded", **result.as_dict()})
     if result is None:
         console.print(
             "[red]no MySQL configured: set LAKEHOUSE_MYSQL_URL (or LAKEHOUSE_MYSQL_SECRET_ID on AWS)[/red]"

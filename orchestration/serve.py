@@ -120,9 +120,15 @@ def describe_answer(key: str, answer: object) -> str:
     return f"handled {key}"
 
 
+def locked_run(backend: Backend, day: str) -> object:
+    """The scheduled daily run takes the lake's writer lock like `lakehouse run` (a busy lake: logged, skipped)."""
+    with backend.writer_lock("serve: daily run"):
+        return run_day(backend, day)
+
+
 def scheduled_jobs() -> dict[str, JobRunner]:
     """Schedule job name -> what runs it on this machine."""
-    return {"aurora_extract": extract_day, "run": run_day, "positional_sla_check": run_sla_check}
+    return {"aurora_extract": extract_day, "run": locked_run, "positional_sla_check": run_sla_check}
 
 
 @dataclass

@@ -43,6 +43,22 @@ def _content_version(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _install_version(staging: Path, final: Path, version: str) -> None:
+    """Moves the written version into place; an existing folder of that version is reused only when its
+    content still hashes to its name (a folder altered after publication is replaced, never trusted)."""
+    if final.exists():
+        if _content_version(final) == version:
+            shutil.rmtree(staging)
+            return
+        altered = final.with_name(f".altered-{final.name}-{os.getpid()}")
+        shutil.rmtree(altered, ignore_errors=True)
+        os.replace(final, altered)
+        os.replace(staging, final)
+        shutil.rmtree(altered, ignore_errors=True)
+        return
+    os.replace(staging, final)
+
+
 def _switch_link(link: Path, target: Path) -> None:
     if link.exists() and not link.is_symlink():
         shutil.rmtree(link)
@@ -73,16 +89,18 @@ def _partition_fingerprints(relation: str, partition_by: list[str]) -> str:
 
 
 def _current_version(connection: duckdb.DuckDBPyConnection, link: Path, name: str) -> Path | None:
-    """The published version folder of ``name`` when it has rows and a view to compare with."""
+    """The published version folder of ``name`` when it has rows, a view to compare with, and content that
+    still hashes to its name (the files of an altered version are never linked into a new one)."""
     if not link.is_symlink() or not link.resolve().is_dir():
         return None
     published = connection.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [PUBLISHED_SCHEMA, name],
     ).fetchone()
-    if not published or not published[0] or not any(link.resolve().rglob("*.parquet")):
+    current = link.resolve()
+    if not published or not published[0] or not any(current.rglob("*.parquet")):
         return None
-    return link.resolve()
+    return current if _content_version(current) == current.name else None
 
 
 def _link_unchanged_partitions(
@@ -156,10 +174,7 @@ def publish_table(
         )
     version = _content_version(staging)
     final = versions / version
-    if final.exists():
-        shutil.rmtree(staging)
-    else:
-        os.replace(staging, final)
+    _install_version(staging, final, version)
     _switch_link(link, final)
     _prune_versions(versions, final)
 

@@ -26,6 +26,10 @@ class SourceUnavailableError(RuntimeError):
     pass
 
 
+class UnknownTablesError(ValueError):
+    """Tables asked for by name that the source does not have (a typo): nothing was extracted."""
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     batch_rows: int = 100_000
@@ -104,12 +108,15 @@ def extract_tables(
     tables: Sequence[str] | None = None,
     *,
     options: ExtractOptions | None = None,
+    require_existing: bool = False,
 ) -> list[FileManifest]:
     """Extracts ``tables`` (default: every table of the schema) of the database at ``url`` for ``day``.
 
     A table that fails (drift, a value that does not fit its type, a database error) gets a ``failed``
     manifest naming the reason and the others still land. Raises SourceUnavailableError when the
-    database cannot be reached at all.
+    database cannot be reached at all, and with ``require_existing`` UnknownTablesError, before writing
+    anything, when a table asked for by name does not exist (a mistyped name must not leave a failed
+    manifest behind).
     """
     options = options or ExtractOptions()
     parsed: SourceUrl = parse_source_url(url)
@@ -119,7 +126,14 @@ def extract_tables(
         raise SourceUnavailableError(f"cannot read the Aurora source {parsed.redacted()}: {exc}") from exc
     manifests = []
     try:
-        for table in tables or database.tables():
+        available = database.tables()
+        unknown = [table for table in tables or () if table not in available]
+        if require_existing and unknown:
+            raise UnknownTablesError(
+                f"no table {', '.join(repr(table) for table in unknown)} in the Aurora source "
+                f"{parsed.redacted()} (it has {', '.join(available) or 'no tables'})"
+            )
+        for table in tables or available:
             try:
                 manifest = extract_table(database, store, day, table, options)
                 log.info("aurora %s: %d rows landed", table, manifest.rows_landed)

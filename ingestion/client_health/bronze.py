@@ -7,7 +7,7 @@ quarantine with its reason and lands nothing; the other files of the day still l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
@@ -141,6 +141,8 @@ def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, inges
     return manifest
 
 
-def land_day(spark: SparkSession, store: ObjectStore, day: str, ingested_at: str) -> list[FileManifest]:
-    """Lands the day's three files; each gets a manifest, landed or quarantined."""
-    return [land_file(spark, store, fmt, day, ingested_at) for fmt in FORMATS]
+def land_day(
+    spark: SparkSession, store: ObjectStore, day: str, ingested_at: str, formats: Sequence[str] = FORMATS
+) -> list[FileManifest]:
+    """Lands the day's files (all three, or the good ones of an incomplete day); each gets a manifest."""
+    return [land_file(spark, store, fmt, day, ingested_at) for fmt in formats]

@@ -3,7 +3,9 @@ Glue job exactly once, when the last of the day's three files is in (the positio
 
 A file that fails the cheap checks is quarantined with its reason, recorded as rejected in the gate
 and does not count as arrived, so the day waits for a corrected delivery; :func:`day_status` says
-which file is missing or bad.
+which file is missing or bad. At run time :func:`land_arrived_files` lands the good files of a day whose
+gate is still incomplete (the run then reports the day failed, naming the bad or missing file); the day
+stays open, so the corrected delivery still starts the full job once.
 """
 
 from __future__ import annotations
@@ -89,6 +91,25 @@ def handle_arrival(
     if run_id is None:
         return LandingOutcome(key, "waiting", describe(gate.status(SOURCE, arrived.day, EXPECTED)))
     return LandingOutcome(key, "job_started", run_id)
+
+
+def land_arrived_files(
+    gate: DayGate, launcher: JobLauncher, *, lake_uri: str, job_name: str, day: str, ingested_at: str
+) -> GateStatus:
+    """When the day's gate is incomplete, runs the job on the files that arrived good; returns the gate's status.
+
+    The claim is left alone: a complete day already has (or is getting) its job from the gate.
+    """
+    status = day_status(gate, day)
+    if status.complete:
+        return status
+    formats = [fmt for fmt, name in FILE_NAMES.items() if name in status.arrived]
+    if formats:
+        launcher.start_job_run(
+            job_name,
+            {"--lake_uri": lake_uri, "--day": day, "--ingested_at": ingested_at, "--formats": ",".join(formats)},
+        )
+    return status
 
 
 def day_status(gate: DayGate, day: str) -> GateStatus:

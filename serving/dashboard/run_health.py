@@ -17,6 +17,7 @@ FILE_STATUS = {
     "landed": "carregado; linhas em quarentena",
     "quarantined": "arquivo inteiro em quarentena",
     "failed": "falhou",
+    "waiting": "aguardando (dia incompleto)",
 }
 
 

@@ -13,7 +13,14 @@ from core.gate import LocalDayGate
 from core.settings import Settings
 from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, landing_key
-from ingestion.client_health.landing import EXPECTED, day_status, describe, gate_report, handle_arrival
+from ingestion.client_health.landing import (
+    EXPECTED,
+    day_status,
+    describe,
+    gate_report,
+    handle_arrival,
+    land_arrived_files,
+)
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.manifest import read_manifest
 from orchestration.dispatcher import dispatch_object_created
@@ -135,3 +142,23 @@ def test_the_lambda_handler_takes_s3_events_through_the_dispatcher(
     assert [outcome[0]["action"] for outcome in outcomes] == ["waiting", "waiting", "job_started"]
     assert launcher.runs[0][0] == "client-health-to-bronze"
     assert launcher.runs[0][1]["--lake_uri"] == str(lake.resolve())
+
+
+def test_at_run_time_the_good_files_of_an_incomplete_day_land_and_the_day_stays_open(lake: Path) -> None:
+    csv = lake / landing_key(DAY, "csv")
+    good = csv.read_bytes()
+    csv.write_bytes(good.replace(b"|", b","))  # the wrong delimiter: rejected on arrival
+    launcher = RecordingLauncher()
+    assert [_arrive(lake, launcher, fmt) for fmt in ("json", "parquet", "csv")] == ["waiting", "waiting", "quarantined"]
+
+    status = land_arrived_files(
+        LocalDayGate(lake), launcher, lake_uri=str(lake), job_name="job", day=DAY, ingested_at="t"
+    )
+    assert status.rejected.keys() == {"clientes.csv"}
+    assert launcher.runs == [
+        ("job", {"--lake_uri": str(lake), "--day": DAY, "--ingested_at": "t", "--formats": "parquet,json"})
+    ]
+    csv.write_bytes(good)  # the corrected delivery still starts the whole day's job, once
+    assert _arrive(lake, launcher, "csv") == "job_started"
+    land_arrived_files(LocalDayGate(lake), launcher, lake_uri=str(lake), job_name="job", day=DAY, ingested_at="t")
+    assert [arguments.get("--formats") for _job, arguments in launcher.runs] == ["parquet,json", None]

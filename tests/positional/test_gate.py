@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import multiprocessing
+import os
+import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,7 +16,15 @@ from typing import Any
 import boto3
 import pytest
 
-from core.gate import DayGate, LocalDayGate, S3DayGate, open_day
+from core.gate import (
+    DayGate,
+    LocalDayGate,
+    S3DayGate,
+    claim_is_stale,
+    claim_payload,
+    gate_prefix,
+    open_day,
+)
 
 EXPECTED = [f"file_{index}" for index in range(7)]
 # Ten deliveries per round: the seven files plus three duplicates of them.
@@ -203,3 +215,115 @@ def test_concurrent_duplicate_deliveries_against_s3_open_each_day_exactly_once(b
     gates: list[DayGate] = [S3DayGate(bucket, boto3.client("s3")) for _ in range(len(DELIVERIES))]
     starts = [_concurrent_round(gates, f"2024-01-{round_:03d}") for round_ in range(S3_ROUNDS)]
     assert starts == [1] * S3_ROUNDS
+
+
+# --- claims that outlive their owner -------------------------------------------------------------------
+
+
+def _claim_and_die(root: str, day: str) -> None:
+    """A run that claims the day and is killed (SIGKILL) before the job records its start."""
+    gate = LocalDayGate(Path(root))
+    for name in EXPECTED:
+        gate.record_arrival("positional", day, name, EXPECTED)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _killed_claimant(root: Path, day: str) -> None:
+    process = multiprocessing.get_context("fork").Process(target=_claim_and_die, args=(str(root), day))
+    process.start()
+    process.join(timeout=60)
+    assert process.exitcode == -signal.SIGKILL
+
+
+def test_a_claim_left_by_a_killed_run_is_recovered_and_the_day_starts_once(tmp_path: Path) -> None:
+    _killed_claimant(tmp_path, "2024-01-15")
+    gate, launcher = LocalDayGate(tmp_path), RecordingLauncher()
+    status = gate.status("positional", "2024-01-15", EXPECTED)
+    assert status.claimed and status.run_id is None  # the state the crash left behind
+
+    run_ids = [
+        open_day(gate, launcher, "job", "positional", "2024-01-15", name, EXPECTED) for name in DELIVERIES
+    ]
+    assert [run_id for run_id in run_ids if run_id] == ["jr_1"]
+    assert len(launcher.runs) == 1
+    claim = json.loads((tmp_path / gate_prefix("positional", "2024-01-15") / "claim.json").read_text())
+    assert claim["owner"]["pid"] == os.getpid() and "recovered_from" in claim
+
+
+def test_concurrent_processes_recover_a_dead_claim_exactly_once(tmp_path: Path) -> None:
+    days = [f"day-{index:02d}" for index in range(10)]
+    for day in days:
+        _killed_claimant(tmp_path, day)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(DELIVERIES))
+    results = context.Queue()
+
+    def worker(name: str) -> None:
+        gate = LocalDayGate(tmp_path)
+        for round_, day in enumerate(days):
+            barrier.wait()
+            results.put((round_, gate.record_arrival("positional", day, name, EXPECTED)))
+
+    workers = [context.Process(target=worker, args=(name,)) for name in DELIVERIES]
+    for process in workers:
+        process.start()
+    outcomes = [results.get(timeout=60) for _ in range(len(days) * len(DELIVERIES))]
+    for process in workers:
+        process.join(timeout=60)
+    starts = [0] * len(days)
+    for round_, opened in outcomes:
+        starts[round_] += opened
+    assert starts == [1] * len(days)
+
+
+def test_a_claim_whose_pid_was_reused_by_another_process_is_stale() -> None:
+    reused = json.loads(claim_payload("file_0", dt.timedelta(hours=1)))
+    assert not claim_is_stale(reused, check_owner=True)  # this very process: alive
+    reused["owner"]["process_start"] = "1"  # same pid, another process start: the owner is gone
+    assert claim_is_stale(reused, check_owner=True)
+
+
+def test_a_claim_is_never_recovered_once_the_job_recorded_its_start(tmp_path: Path) -> None:
+    _killed_claimant(tmp_path, "2024-01-15")
+    gate = LocalDayGate(tmp_path)
+    gate.record_start("positional", "2024-01-15", "jr_done")
+    assert not gate.record_arrival("positional", "2024-01-15", "file_0", EXPECTED)
+
+
+def test_a_claim_from_before_leases_without_a_start_is_recovered(tmp_path: Path) -> None:
+    gate = LocalDayGate(tmp_path)
+    folder = tmp_path / gate_prefix("client_health", "2025-03-10")
+    folder.mkdir(parents=True)
+    (folder / "claim.json").write_text('{"name": "c", "claimed_by": "c"}')
+    assert [gate.record_arrival("client_health", "2025-03-10", name, "abc") for name in "abca"] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_an_expired_s3_claim_is_taken_over_by_exactly_one_caller(bucket: str) -> None:
+    s3 = boto3.client("s3")
+    prefix = gate_prefix("client_health", "2025-03-12")
+    expired = claim_payload("c", dt.timedelta(minutes=15), now=dt.datetime(2025, 3, 12, tzinfo=dt.UTC))
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/claim.json", Body=expired)
+    gate = S3DayGate(bucket, s3)
+    for name in "ab":
+        assert not gate.record_arrival("client_health", "2025-03-12", name, "abc")
+    gates = [S3DayGate(bucket, boto3.client("s3")) for _ in range(6)]
+    barrier = threading.Barrier(len(gates))
+    opened: list[bool] = []
+
+    def deliver(gate: S3DayGate) -> None:
+        barrier.wait()
+        opened.append(gate.record_arrival("client_health", "2025-03-12", "c", "abc"))
+
+    threads = [threading.Thread(target=deliver, args=(item,)) for item in gates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(opened) == [False] * 5 + [True]
+    # The new claim has a live lease: nobody takes it over again.
+    assert not gate.record_arrival("client_health", "2025-03-12", "c", "abc")
