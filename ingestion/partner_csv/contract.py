@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ingestion.catalog import BronzeTable
+from ingestion.csv_header import MAX_FIELD_CHARS as MAX_FIELD_CHARS  # the field size limit, stated once
 from ingestion.lake import LandedFile
 
 SOURCE = "partner_csv"
