@@ -51,12 +51,16 @@ def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str
     )
 
     def read() -> ParsedFile:
+        # Invalid dates must become null (and be quarantined), not raise on the legacy-parser ambiguity.
+        spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         text = read_text_records(spark, store.uri(key), encoding, quoted=True, skip_header=True)
         try:
             header = header_layout(store.read_bytes(key, HEAD_BYTES), encoding, dialect)
         except HeaderError as exc:
             raise UnreadableFile(f"{key}: {exc}", rows=text.rows_read) from exc
-        parsed = parse_rows(text.records, dialect, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records)
+        parsed = parse_rows(
+            text.records, dialect, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records
+        )
         return ParsedFile(
             rows_read=text.rows_read,
             bronze=bronze_rows(parsed, options["partner"], key, options["ingested_at"]),
@@ -70,8 +74,6 @@ def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str
 
 
 def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
-    # Invalid dates must become null (and be quarantined), not raise on the legacy-parser ambiguity.
-    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
     return land_partner_file(spark, store_for_uri(options["lake_uri"]), options)
 
 

@@ -57,7 +57,10 @@ def _shown(name: str) -> str:
 def match_header(fields: Sequence[str], columns: Sequence[str], required: Sequence[str]) -> HeaderLayout:
     """``fields``: the first line split and normalised (stripped, lower case)."""
     if known_names(fields, columns) == 0:
-        raise HeaderError("line 1 is data, not a header (none of the contract's column names is in it)")
+        raise HeaderError(
+            "line 1 is data, not a header: it holds none of the contract's column names"
+            " (not shown, as it may hold client data)"
+        )
     repeated = sorted({name for name in fields if name and fields.count(name) > 1})
     if repeated:
         raise HeaderError(f"line 1: header repeats column {', '.join(_shown(name) for name in repeated)}")

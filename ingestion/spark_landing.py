@@ -120,7 +120,9 @@ def failure_reason(key: str, exc: BaseException) -> str:
     return f"{key}: {type(exc).__name__}: {first[:_REASON_CHARS]}"
 
 
-def quarantine_whole_file(store: ObjectStore, target: LandingTarget, message: str, rows: int = 0) -> FileManifest:
+def quarantine_whole_file(
+    store: ObjectStore, target: LandingTarget, message: str, rows: int = 0
+) -> FileManifest:
     copied = quarantine_file(store, target.source, target.day, target.file_id, target.key, message)
     remove_published(store, target.bronze_stem)
     store.delete(quarantined_rows_key(target.source, target.day, target.file_id))
@@ -134,7 +136,12 @@ def quarantine_whole_file(store: ObjectStore, target: LandingTarget, message: st
 
 
 def _failed(
-    store: ObjectStore, target: LandingTarget, message: str, rows_read: int = 0, landed: int = 0, quarantined: int = 0
+    store: ObjectStore,
+    target: LandingTarget,
+    message: str,
+    rows_read: int = 0,
+    landed: int = 0,
+    quarantined: int = 0,
 ) -> SparkJobFailed:
     manifest = FileManifest(
         source=target.source, day=target.day, file_id=target.file_id, key=target.key, etag=target.etag,

@@ -37,10 +37,14 @@ _CORRUPT = "_corrupt_record"
 
 def _unreadable(key: str, fmt: str, exc: BaseException) -> UnreadableFile:
     text = str(exc).strip()
-    return UnreadableFile(f"{key}: not a readable {fmt} file: {text.splitlines()[0] if text else type(exc).__name__}")
+    return UnreadableFile(
+        f"{key}: not a readable {fmt} file: {text.splitlines()[0] if text else type(exc).__name__}"
+    )
 
 
-def _parsed(parsed: DataFrame, fmt: str, key: str, ingested_at: str, rows_read: int, files: int) -> ParsedFile:
+def _parsed(
+    parsed: DataFrame, fmt: str, key: str, ingested_at: str, rows_read: int, files: int
+) -> ParsedFile:
     return ParsedFile(
         rows_read=rows_read,
         bronze=transforms.bronze_rows(parsed, fmt, key, ingested_at),
@@ -55,7 +59,9 @@ def _lines(spark: SparkSession, store: ObjectStore, key: str, head: bytes, *, cs
     return read_text_records(spark, store.uri(key), encoding, quoted=csv, skip_header=csv)
 
 
-def read_parquet(spark: SparkSession, store: ObjectStore, key: str, _head: bytes) -> tuple[DataFrame, int, int]:
+def read_parquet(
+    spark: SparkSession, store: ObjectStore, key: str, _head: bytes
+) -> tuple[DataFrame, int, int]:
     try:
         frame = spark.read.parquet(store.uri(key))
         rows = frame.count()  # from the footers: also proves the file is Parquet throughout
@@ -82,22 +88,27 @@ def _array_records(spark: SparkSession, store: ObjectStore, key: str) -> tuple[D
     their position in that one partition is their element number.
     """
     schema = T.StructType(
-        [*(T.StructField(name, T.StringType()) for name in COLUMNS["json"]), T.StructField(_CORRUPT, T.StringType())]
+        [
+            *(T.StructField(name, T.StringType()) for name in COLUMNS["json"]),
+            T.StructField(_CORRUPT, T.StringType()),
+        ]
     )
     elements = (
         spark.read.schema(schema)
         .options(multiLine=True, mode="PERMISSIVE", columnNameOfCorruptRecord=_CORRUPT)
         .json(store.uri(key))
     )
-    # Spark refuses a query of the corrupt-record column alone, hence the second column.
-    corrupt = elements.select(F.col(_CORRUPT).isNotNull().alias("corrupt"), COLUMNS["json"][0])
-    if corrupt.where("corrupt").limit(1).count():
+    # Spark refuses a query of the corrupt-record column alone, hence the count of a real column too.
+    counts = elements.agg(
+        F.count(_CORRUPT).alias("corrupt"), F.count(COLUMNS["json"][0]), F.count(F.lit(1)).alias("rows")
+    ).first()
+    if counts is None or counts["corrupt"]:
         raise UnreadableFile(f"{key}: starts like a JSON array but is not valid JSON")
     records = elements.select(
         (F.monotonically_increasing_id() + 1).alias(transforms.ROW),
         F.to_json(F.struct(*COLUMNS["json"])).alias("raw_record"),
     )
-    return records, elements.count()
+    return records, int(counts["rows"])
 
 
 def read_json(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> tuple[DataFrame, int, int]:

@@ -45,7 +45,9 @@ def spark_schema(fmt: str) -> T.StructType:
     )
 
 
-def parse_csv(records: DataFrame, header: HeaderLayout, max_field_chars: int, *, multi_line: bool) -> DataFrame:
+def parse_csv(
+    records: DataFrame, header: HeaderLayout, max_field_chars: int, *, multi_line: bool
+) -> DataFrame:
     """Pipe-delimited records -> the CSV's columns (text as delivered, ``numero`` as a number) + ``reason``.
 
     Columns are taken by the header's names (a missing optional one is null); quoted fields follow
@@ -56,7 +58,9 @@ def parse_csv(records: DataFrame, header: HeaderLayout, max_field_chars: int, *,
 
     def delivered(name: str) -> Column:
         position = header.positions[name]
-        return F.lit(None).cast("string") if position is None else blank_to_null(F.col(f"fields._c{position}"))
+        return (
+            F.lit(None).cast("string") if position is None else blank_to_null(F.col(f"fields._c{position}"))
+        )
 
     raw = {name: delivered(name) for name in names}
     unquoted = F.regexp_replace(F.col(RECORD), _QUOTED_FIELD, "")
@@ -74,9 +78,7 @@ def parse_csv(records: DataFrame, header: HeaderLayout, max_field_chars: int, *,
         F.when(raw["numero"].isNotNull() & numero.isNull(), reason("not_a_number", "numero", raw["numero"])),
     ]
     typed = [numero.alias(name) if name == "numero" else raw[name].alias(name) for name in names]
-    return fields.select(
-        F.col(LINE).alias(ROW), RECORD, *typed, F.coalesce(*problems).alias("reason")
-    )
+    return fields.select(F.col(LINE).alias(ROW), RECORD, *typed, F.coalesce(*problems).alias("reason"))
 
 
 def _typed_integer(raw: Column, name: str, data_type: str) -> tuple[Column, Column]:

@@ -44,7 +44,9 @@ def csv_header(key: str, head: bytes) -> HeaderLayout:
     """The CSV's columns by name, in any order (raises ``InvalidDelivery`` naming the missing ones)."""
     encoding, _bom = detect_encoding(head, complete=len(head) < HEAD_BYTES)
     try:
-        return match_header(split_header(first_line(head, encoding), CSV_DELIMITER), CSV_COLUMNS, CSV_REQUIRED)
+        return match_header(
+            split_header(first_line(head, encoding), CSV_DELIMITER), CSV_COLUMNS, CSV_REQUIRED
+        )
     except HeaderError as exc:
         raise InvalidDelivery(f"{key}: {exc}") from exc
 

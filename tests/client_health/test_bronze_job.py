@@ -15,13 +15,13 @@ from pyspark.sql import SparkSession
 from glue_jobs.client_health_to_bronze import run_job
 from ingestion.client_health.contract import SOURCE, bronze_key, bronze_schema, landing_key
 from ingestion.client_health.sample_data import generate_tables, write_tables
-from ingestion.manifest import read_manifests
+from ingestion.manifest import FileManifest, read_manifests
 from ingestion.storage import LocalObjectStore
 
 pytestmark = pytest.mark.spark
 
 
-def _land(spark: SparkSession, lake: Path, day: str) -> dict[str, object]:
+def _land(spark: SparkSession, lake: Path, day: str) -> dict[str, FileManifest]:
     manifests = run_job(spark, {"lake_uri": str(lake), "day": day, "ingested_at": f"{day}T09:00:00.000Z"})
     return {manifest.file_id: manifest for manifest in manifests}
 
