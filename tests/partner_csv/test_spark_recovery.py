@@ -20,6 +20,7 @@ pytestmark = pytest.mark.spark
 CHILD = textwrap.dedent(
     """
     import json, sys
+    from pathlib import Path
     from pyspark import SparkContext
     from glue_jobs.options import job_spark_session
     from glue_jobs.partner_csv_to_bronze import run_job
@@ -43,7 +44,7 @@ CHILD = textwrap.dedent(
         outcome["first"] = "succeeded"
     except SparkJobFailed as exc:
         outcome["first"] = "failed"
-    manifest = read_manifest(LocalObjectStore(lake), "partner_csv", day, "acme~~a.csv")
+    manifest = read_manifest(LocalObjectStore(Path(lake)), "partner_csv", day, "acme~~a.csv")
     outcome["first_manifest"] = manifest.status if manifest else None
     second = job_spark_session()
     outcome["fresh_session"] = second is not first
