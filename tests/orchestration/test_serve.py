@@ -24,8 +24,8 @@ def test_watcher_dispatches_new_and_changed_files_once(tmp_path: Path, monkeypat
 
     assert watcher.poll() == ["landing/sftp/acme/2025-03-10/wrong.csv"]
     assert watcher.poll() == []
-    reason = tmp_path / "quarantine" / "partner_csv" / "2025-03-10" / "files" / "acme__wrong" / "reason.json"
-    assert "header does not match" in reason.read_text()
+    reason = tmp_path / "quarantine" / "partner_csv" / "2025-03-10" / "files" / "acme~~wrong.csv" / "reason.json"
+    assert "header lacks required column id_funcionario" in reason.read_text()
 
     upload.write_text("id,nome\n1,a\n2,b\n")
     assert watcher.poll() == ["landing/sftp/acme/2025-03-10/wrong.csv"]
