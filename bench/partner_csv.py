@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import random
 import shutil
 import subprocess
@@ -62,11 +63,11 @@ def write_partner_csv(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def write_partner_csv_of_size(path: Path, megabytes: int) -> int:
-    """A file of about ``megabytes``: 1,000,000 generated rows repeated (ids repeat; the job keeps them)."""
+    """A file of at least ``megabytes``: 1,000,000 generated rows repeated (ids repeat; the job keeps them)."""
     block = path.with_suffix(".block")
     write_partner_csv(block, 1_000_000)
     body = block.read_bytes()[len(HEADER) :]
-    repeats = max(1, round(megabytes * 1024 * 1024 / len(body)))
+    repeats = max(1, math.ceil(megabytes * 1024 * 1024 / len(body)))
     with path.open("wb") as handle:
         handle.write(HEADER.encode())
         for _ in range(repeats):
