@@ -22,6 +22,7 @@ from ingestion.spark_landing import (
 )
 from ingestion.spark_records import LINE, RECORD
 
+_TOO_LONG = "_too_long_column"
 _INTEGER = r"^[+-]?[0-9]+$"
 _DECIMAL = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 
@@ -52,29 +53,45 @@ def parse_rows(
         return F.lit(None).cast("string") if position is None else blank_to_null(fields[f"_c{position}"])
 
     text = records.select(
-        "*", *(delivered(name).alias(f"_raw_{name}") for name in COLUMNS), fields[EXTRA_FIELD].alias(EXTRA_FIELD)
+        "*",
+        *(delivered(name).alias(f"_raw_{name}") for name in COLUMNS),
+        fields[EXTRA_FIELD].alias(EXTRA_FIELD),
     )
     raw = {name: F.col(f"_raw_{name}") for name in COLUMNS}
+    # The first column over the size limit, as one small expression (one check per column would push
+    # the problem projection past the size whole-stage code generation accepts).
+    text = text.withColumn(
+        _TOO_LONG,
+        F.coalesce(*(F.when(F.length(raw[name]) > max_field_chars, F.lit(name)) for name in COLUMNS)),
+    )
     salary_text = _decimal_text(raw["salario"], dialect)
     active_lower = F.lower(raw["ativo"])
     typed = text.select(
         "*",
-        F.when(raw["id_funcionario"].rlike(_INTEGER), raw["id_funcionario"].cast("long")).alias("id_funcionario"),
+        F.when(raw["id_funcionario"].rlike(_INTEGER), raw["id_funcionario"].cast("long")).alias(
+            "id_funcionario"
+        ),
         raw["nome"].alias("nome"),
         raw["cpf"].alias("cpf"),
         F.when(raw["idade"].rlike(_INTEGER), raw["idade"].cast("int")).alias("idade"),
         F.when(active_lower.isin(_tokens(dialect.true_tokens)), F.lit(True))
         .when(active_lower.isin(_tokens(dialect.false_tokens)), F.lit(False))
         .alias("ativo"),
-        F.when(salary_text.rlike(_DECIMAL), salary_text.cast(f"decimal({SALARY_PRECISION},{SALARY_SCALE})")).alias(
-            "salario"
-        ),
+        F.when(
+            salary_text.rlike(_DECIMAL), salary_text.cast(f"decimal({SALARY_PRECISION},{SALARY_SCALE})")
+        ).alias("salario"),
         F.to_date(raw["data_referencia"], dialect.date_format).alias("data_referencia"),
     )
     value = {name: F.col(name) for name in COLUMNS}
+    too_long = f"longer_than_{max_field_chars}_chars"
     problems: list[Column] = [
-        F.when(F.length(raw[name]) > max_field_chars, reason(f"longer_than_{max_field_chars}_chars", name))
-        for name in COLUMNS
+        F.when(
+            F.col(_TOO_LONG).isNotNull(),
+            F.struct(
+                F.concat(F.col(_TOO_LONG), F.lit(f":{too_long}")).alias("code"),
+                F.concat(F.col(_TOO_LONG), F.lit(f": {too_long.replace('_', ' ')}")).alias("message"),
+            ),
+        )
     ]
     if multi_line:
         problems.append(F.when(unterminated_quote(F.col(RECORD)), reason("unterminated_quote", "line")))
@@ -82,7 +99,10 @@ def parse_rows(
     for name in REQUIRED:
         problems.append(F.when(raw[name].isNull(), reason("missing_required_field", name)))
     problems += [
-        F.when(value["id_funcionario"].isNull(), reason("not_an_integer", "id_funcionario", raw["id_funcionario"])),
+        F.when(
+            value["id_funcionario"].isNull(),
+            reason("not_an_integer", "id_funcionario", raw["id_funcionario"]),
+        ),
         F.when(value["idade"].isNull(), reason("not_an_integer", "idade", raw["idade"])),
         F.when(
             (value["idade"] < 0) | (value["idade"] > MAX_AGE),
@@ -93,11 +113,15 @@ def parse_rows(
         F.when(value["salario"] < 0, reason("negative", "salario", raw["salario"])),
         F.when(
             value["data_referencia"].isNull(),
-            reason(f"not_a_date_{dialect.date_format.replace('/', '')}", "data_referencia", raw["data_referencia"]),
+            reason(
+                f"not_a_date_{dialect.date_format.replace('/', '')}",
+                "data_referencia",
+                raw["data_referencia"],
+            ),
         ),
     ]
     checked = typed.select("*", F.coalesce(*problems).alias("reason"))
-    return checked.drop(EXTRA_FIELD, *(f"_raw_{name}" for name in COLUMNS))
+    return checked.drop(EXTRA_FIELD, _TOO_LONG, *(f"_raw_{name}" for name in COLUMNS))
 
 
 def bronze_rows(parsed: DataFrame, partner: str, source_file: str, ingested_at: str) -> DataFrame:
