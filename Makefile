@@ -6,7 +6,7 @@ LAKE ?= lake
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run setup test lint bench clean check-java
+.PHONY: run setup query docs test lint bench clean check-java
 
 $(BIN)/lakehouse: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -27,15 +27,27 @@ check-java:
 run: setup check-java
 	$(BIN)/lakehouse demo --lake $(LAKE)
 	@echo
-	@echo "Look at: $(LAKE)/reports/ (run report), $(LAKE)/gold/ (Parquet), and"
+	@echo "Dashboard:  $(LAKE)/reports/dashboard.html (opens from disk; or $(BIN)/lakehouse dashboard --lake $(LAKE))"
+	@echo "Run report: $$(ls -t $(LAKE)/reports/run-*.json | head -n 1)"
+	@echo "Gold:       $(LAKE)/gold/ (Parquet); query it with"
+	@echo "  make query SQL='select * from gold.salary_averages limit 10'"
 	@echo "  $(BIN)/lakehouse query --lake $(LAKE) 'select * from gold.salary_averages limit 10'"
+
+# SQL against the lake's catalog without activating the venv: make query SQL='select ...'
+SQL ?= select * from gold.salary_averages limit 10
+query: setup
+	$(BIN)/lakehouse query --lake $(LAKE) "$(SQL)"
+
+# The dbt docs site as one file that opens from disk.
+docs: setup
+	$(BIN)/lakehouse docs --lake $(LAKE)
 
 test: setup
 	$(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy ingestion serving orchestration lambdas glue_jobs
+	$(BIN)/mypy core ingestion serving jobs orchestration lambdas glue_jobs
 	$(BIN)/sqlfluff lint dbt_project/models --ignore templating
 
 bench: setup check-java

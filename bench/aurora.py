@@ -54,10 +54,11 @@ def peak_rss_mb() -> float:
 
 
 def run_ours(url: str, out: Path) -> dict[str, Any]:
+    from core.storage import LocalObjectStore
     from ingestion.aurora.extract import extract_tables
 
     began = time.perf_counter()
-    [manifest] = extract_tables(url, out, DAY, [TABLE])
+    [manifest] = extract_tables(url, LocalObjectStore(out), DAY, [TABLE])
     seconds = time.perf_counter() - began
     if manifest.status != "landed":
         raise RuntimeError(manifest.reason)

@@ -30,15 +30,15 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FORMATS, SOURCE, bronze_key, bronze_schema, file_id, landing_key
 from ingestion.client_health.sample_data import STATES, generate_tables, write_tables
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.settings import Settings
 from ingestion.spark import local_spark_session
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
 
 DAY = "2025-03-10"
 
@@ -193,7 +193,7 @@ def main() -> None:
         write_bronze(lake, tables)
         print(f"{rows:,} client rows generated and landed in {time.monotonic() - began:.1f} s", flush=True)
 
-        if not run_dbt(["seed", "--select", "brazilian_states"], lake).success:
+        if not run_dbt(["seed", "--select", "brazilian_states"], Settings(lake=lake)).success:
             raise SystemExit("dbt seed failed")
         ours: dict[str, float] = {}
         for step, command in (
@@ -202,7 +202,7 @@ def main() -> None:
             ("audit", ["test", "--select", "+client_health", "int_client_health__quarantined"]),
         ):
             began = time.monotonic()
-            outcome = run_dbt(command, lake)
+            outcome = run_dbt(command, Settings(lake=lake))
             ours[step] = time.monotonic() - began
             if not outcome.success:
                 raise SystemExit(f"dbt {' '.join(command)} failed: {outcome.failures}")

@@ -1,10 +1,10 @@
-"""Glue job: the daily Aurora extraction (03:00 America/Sao_Paulo, see orchestration/schedules.py).
+"""Glue job: the daily Aurora extraction (03:00 America/Sao_Paulo, see core/schedules.py; the body is jobs/aurora_extract.py).
 
 Arguments: ``--lake_uri`` (``s3://bucket`` on AWS, a folder locally) and optionally ``--day``
 (default: today in Sao Paulo), ``--tables`` (comma-separated; default: the configured tables, else every
 table of the schema), ``--url`` (default: ``LAKEHOUSE_AURORA_URL``, on AWS the secret
-``LAKEHOUSE_AURORA_SECRET_ID``, a URL or the RDS JSON document) and ``--glue_database`` (default
-``bronze``; the catalog is only written on S3). Exits non-zero when a table failed.
+``LAKEHOUSE_AURORA_SECRET_ID``, a URL or the RDS JSON document). The landed tables are registered in
+the backend's catalog (Glue on S3, the DuckDB file locally). Exits non-zero when a table failed.
 
 Why not Spark JDBC. The job moves whole snapshots of operational tables, which is I/O on one database
 connection, not distributed compute. Spark JDBC reads a table in one task unless each table gets a
@@ -28,18 +28,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from glue_jobs.options import resolve_options
-from ingestion.aurora.extract import ExtractOptions, extract_tables, source_url
-from ingestion.aurora.glue_catalog import register_extractions
-from ingestion.aurora.urls import url_from_secret
-from ingestion.catalog import BRONZE_SCHEMA
+from core.backend import backend_for_lake_uri
+from core.settings import Settings, default_day
+from glue_jobs.options import job_settings, resolve_options
 from ingestion.manifest import FileManifest
-from ingestion.settings import Settings, default_day
-from ingestion.storage import S3ObjectStore, store_for_uri
-from serving.secrets import resolve_secret
+from jobs.aurora_extract import extract
 
 REQUIRED = ("lake_uri",)
-OPTIONAL = ("day", "tables", "url", "glue_database")
+OPTIONAL = ("day", "tables", "url")
 
 
 def job_options(argv: Sequence[str] | None) -> dict[str, str]:
@@ -49,32 +45,14 @@ def job_options(argv: Sequence[str] | None) -> dict[str, str]:
     return resolve_options(arguments, (*REQUIRED, *present))
 
 
-def aurora_url(settings: Settings, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    secret = resolve_secret(settings, settings.aurora_url, settings.aurora_secret_id)
-    return url_from_secret(secret.get_secret_value()) if secret is not None else source_url(settings)
-
-
 def run_job(options: dict[str, str], settings: Settings | None = None) -> list[FileManifest]:
-    settings = settings or Settings()
-    store = store_for_uri(options["lake_uri"])
+    backend = backend_for_lake_uri(settings or Settings(), options["lake_uri"])
     tables = [name.strip() for name in options.get("tables", "").split(",") if name.strip()]
-    manifests = extract_tables(
-        aurora_url(settings, options.get("url")),
-        store,
-        options.get("day") or default_day(),
-        tables or settings.aurora_tables or None,
-        options=ExtractOptions.from_settings(settings),
-    )
-    if isinstance(store, S3ObjectStore):
-        register_extractions(store, manifests, options.get("glue_database") or BRONZE_SCHEMA)
-    return manifests
+    return extract(backend, options.get("day") or default_day(), tables, options.get("url"))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    manifests = run_job(job_options(argv))
+    manifests = run_job(job_options(argv), job_settings(argv))
     failed = [manifest for manifest in manifests if manifest.status != "landed"]
     for manifest in failed:
         logging.error("aurora table %s failed: %s", manifest.file_id, manifest.reason)
@@ -83,4 +61,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     main()

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.settings import Settings
+from ingestion.spark import local_spark_session
+
 
 def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[str, str]:
     arguments = list(sys.argv if argv is None else argv)
@@ -23,14 +26,24 @@ def resolve_options(argv: Sequence[str] | None, names: Sequence[str]) -> dict[st
     return resolved
 
 
+def job_settings(argv: Sequence[str] | None = None) -> Settings:
+    """Settings of a job run, built once at the entry point. Glue passes no environment: the template
+    gives the region and the secret ids as ``--<Settings field> value`` arguments (``--lake_uri``, the
+    lake, is read by ``core.backend.backend_for_lake_uri``)."""
+    arguments = list(sys.argv if argv is None else argv)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for name in Settings.model_fields:
+        parser.add_argument(f"--{name}")
+    parsed, _unknown = parser.parse_known_args(arguments[1:])
+    given = {name: value for name, value in vars(parsed).items() if value is not None}
+    return Settings(**given)
+
+
 def job_spark_session() -> SparkSession:
     try:
         from awsglue.context import GlueContext
         from pyspark.context import SparkContext
-    except ImportError:
-        from ingestion.settings import Settings
-        from ingestion.spark import local_spark_session
-
+    except ImportError:  # not on Glue: the same PySpark on the local machine
         settings = Settings()
         return local_spark_session(settings.spark_master, settings.spark_driver_memory)
     session: SparkSession = GlueContext(SparkContext.getOrCreate()).spark_session

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from core.storage import ObjectStore, store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
 from ingestion.csv_header import HeaderError
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest
-from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, MAX_FIELD_CHARS, SOURCE
+from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, MAX_FIELD_CHARS, QUARANTINE_TABLE, SOURCE
 from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows
 from ingestion.partner_csv.validation import HEAD_BYTES, header_layout
 from ingestion.spark_landing import LandingTarget, ParsedFile, UnreadableFile, land_file
 from ingestion.spark_records import LINE, read_text_records
-from ingestion.storage import ObjectStore, store_for_uri
 
 OPTIONS = (
     "lake_uri",
@@ -74,7 +75,10 @@ def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str
 
 
 def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
-    return land_partner_file(spark, store_for_uri(options["lake_uri"]), options)
+    store = store_for_uri(options["lake_uri"])
+    manifest = land_partner_file(spark, store, options)
+    register_written_bronze(store, [BRONZE_TABLE, QUARANTINE_TABLE])
+    return manifest
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ingestion import lake
-from ingestion.catalog import BronzeTable
+from core import layout as lake
+from core.catalog import BronzeTable
 
 MANIFESTS_TABLE = BronzeTable(
     name="ingestion_manifests",

@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ingestion import lake
-from ingestion.storage import ObjectStore
+from core import layout as lake
+from core.storage import ObjectStore
 
 
 class ReconciliationError(ValueError):
@@ -45,7 +45,8 @@ class FileManifest:
             )
 
     def to_json(self) -> bytes:
-        return (json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+        # One object on one line: Athena's JSON SerDe (bronze.ingestion_manifests) reads JSON Lines only.
+        return (json.dumps(asdict(self), sort_keys=True, ensure_ascii=False) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> FileManifest:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ingestion import lake
-from ingestion.storage import ObjectStore
+from core import layout as lake
+from core.storage import ObjectStore
 
 
 def quarantined_file_key(source: str, day: str, file_id: str, name: str) -> str:

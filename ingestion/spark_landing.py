@@ -18,6 +18,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest, ReconciliationError, write_manifest
 from ingestion.quarantine import quarantine_file, quarantined_rows_key
 from ingestion.spark_output import (
@@ -28,7 +29,6 @@ from ingestion.spark_output import (
     write_parquet_aside,
 )
 from ingestion.spark_records import QUOTE
-from ingestion.storage import ObjectStore
 
 EXTRA_FIELD = "_extra_field"
 SPARK_ERRORS: tuple[type[BaseException], ...] = (CapturedException, Py4JError, ConnectionError)

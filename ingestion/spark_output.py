@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 
-from ingestion.storage import ObjectStore
+from core.storage import ObjectStore
 
 PART_MARK = "~~part-"
 

@@ -1,1 +1,1 @@
-"""Lambda handlers: a few lines each over the ingestion and serving libraries."""
+"""Lambda handlers: parse the event, get the backend once, call a job body (``jobs``)."""

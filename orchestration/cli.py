@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,9 +15,32 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.calendar import parse_day
-from ingestion.settings import Settings, default_day
+from core.backend import Backend, build_backend, with_launcher
+from core.calendar import parse_day
+from core.launchers import local_glue_launcher
+from core.layout import run_report_key
+from core.query import CatalogMissingError, QueryError
+from core.schedules import SCHEDULES
+from core.settings import Backend as BackendName
+from core.settings import Settings, default_day
+from core.storage import LocalObjectStore
+from ingestion.aurora.demo_db import DemoKeys, create_demo_database
+from ingestion.aurora.extract import SourceUnavailableError, demo_database_path
+from ingestion.client_health.sample_data import write_client_health_day
+from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
+from ingestion.positional.sample_data import write_sample_day
 from ingestion.spark import JavaMissingError
+from jobs.aurora_extract import extract
+from jobs.dbt import DocsError, write_docs_site
+from jobs.positional_day import publish_contract_plans_to_opensearch
+from jobs.sla_check import parse_deadline, run_sla_check, sla_exit_code
+from orchestration.aws.deploy import register as register_aws_commands
+from orchestration.aws.template import template_json
+from orchestration.dispatcher import dispatch_object_created
+from orchestration.pipeline import run_day
+from orchestration.serve import serve as serve_forever
+from orchestration.sftp_server import serve_forever as serve_sftp
+from serving.mysql import publish_employees
 
 app = typer.Typer(
     help="Lakehouse: partner CSVs, positional files, Aurora and client files to gold.", no_args_is_help=True
@@ -29,8 +55,47 @@ DateOption = Annotated[
 ]
 
 
-def _settings(lake: Path | None) -> Settings:
-    return Settings().for_lake(lake)
+BackendOption = Annotated[
+    BackendName | None,
+    typer.Option("--backend", help="local (a lake folder) or aws (a bucket; default LAKEHOUSE_BACKEND)."),
+]
+BucketOption = Annotated[
+    str | None,
+    typer.Option("--bucket", help="The lake bucket on the aws backend (default LAKEHOUSE_BUCKET)."),
+]
+
+
+def lakehouse_command() -> str:
+    """How to run this command again from the user's shell: ``lakehouse`` when that name on PATH is this
+    very script (an active venv), else the script's path (``.venv/bin/lakehouse``), else ``python -m``."""
+    running = Path(sys.argv[0]).absolute()
+    if running.name != "lakehouse" or not running.is_file():
+        return f"{sys.executable} -m orchestration.cli"
+    on_path = shutil.which("lakehouse")
+    if on_path is not None and Path(on_path).absolute() == running:
+        return "lakehouse"
+    try:
+        return str(running.relative_to(Path.cwd()))
+    except ValueError:
+        return str(running)
+
+
+def _settings(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Settings:
+    """The command's Settings, built once here and passed down (nothing below reads the environment).
+
+    ``--backend aws --bucket B`` use the standard AWS environment (``AWS_ENDPOINT_URL`` for the sandbox)."""
+    settings = Settings().for_lake(lake)
+    if backend is not None:
+        settings = settings.model_copy(update={"backend": backend})
+    if bucket is not None:
+        settings = settings.model_copy(update={"bucket": bucket})
+    if settings.backend is BackendName.AWS and not settings.bucket:
+        raise typer.BadParameter("the aws backend needs a bucket: --bucket B or LAKEHOUSE_BUCKET", param_hint="--bucket")
+    return settings
+
+
+def _backend(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Backend:
+    return build_backend(_settings(lake, backend, bucket))
 
 
 def _day(date: str | None) -> str:
@@ -82,24 +147,62 @@ def _print_summary(report: dict[str, Any]) -> None:
         console.print(f"[red]{report['gold']}[/red]")
 
 
-def _run(settings: Settings, day: str) -> dict[str, Any]:
-    from orchestration.pipeline import run_day
-
+def _run(backend: Backend, day: str) -> dict[str, Any]:
+    # The run stands in for the event plumbing on both backends: the handlers get S3-shaped events here
+    # and the Glue scripts they start run in this process, with the arguments Glue would pass.
+    in_process = with_launcher(backend, local_glue_launcher(backend.settings, backend.layout))
     with console.status("starting") as status:
-        report = run_day(settings, day, step=lambda message: status.update(message))
+        report = run_day(in_process, day, step=lambda message: status.update(message))
     _print_summary(report)
-    console.print(f"report: {settings.lake.resolve() / 'reports' / f'run-{day}.json'}")
+    console.print(f"report: {backend.store.uri(run_report_key(day))}")
     if str(report.get("dashboard", "")).endswith(".html"):
         console.print(f"dashboard: {report['dashboard']}")
     return report
 
 
 @app.command()
-def run(lake: LakeOption = None, date: DateOption = None) -> None:
-    """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
-    settings, day = _settings(lake), _day(date)
+def dashboard(
+    lake: LakeOption = None,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+) -> None:
+    """Serve the latest dashboard (lake/reports/dashboard.html) on http://127.0.0.1:PORT until Ctrl-C."""
+    from serving.dashboard.page import DASHBOARD_KEY
+    from serving.dashboard.server import dashboard_server
+
+    lake_root = _settings(lake).lake.resolve()
+    if not (lake_root / DASHBOARD_KEY).exists():
+        console.print(f"[red]no dashboard in {lake_root}: `lakehouse run` or `lakehouse demo` writes it[/red]")
+        raise typer.Exit(1)
+    server = dashboard_server(lake_root, port)
+    console.print(f"dashboard: http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
     try:
-        report = _run(settings, day)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
+def docs(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
+    """Write the dbt docs site as one HTML file that opens from disk (lake/reports/dbt-docs.html)."""
+    backend = _backend(lake, backend_name, bucket)
+    try:
+        key = write_docs_site(backend)
+    except DocsError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"dbt docs: {backend.store.uri(key)}")
+
+
+@app.command()
+def run(
+    lake: LakeOption = None, date: DateOption = None, backend_name: BackendOption = None, bucket: BucketOption = None
+) -> None:
+    """Process the landing zone for a day: ingestion, dbt build, publication. Exits 1 if anything failed."""
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
+    try:
+        report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -112,18 +215,11 @@ def demo(
     lake: LakeOption = None,
     date: DateOption = None,
     rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample data: the same seed gives the same files.")] = 7,
 ) -> None:
     """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
-    from ingestion.aurora.demo_db import DemoKeys, create_demo_database
-    from ingestion.aurora.extract import demo_database_path
-    from ingestion.client_health.sample_data import write_client_health_day
-    from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
-    from ingestion.positional.sample_data import write_sample_day
-    from ingestion.storage import LocalObjectStore
-
-    settings, day = _settings(lake), _day(date)
-    lake_root = settings.lake.resolve()
+    backend, day = _backend(lake), _day(date)
+    lake_root = backend.layout.root
     landing = lake_root / "landing"
     written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
     console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
@@ -137,12 +233,14 @@ def demo(
     )
     console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
     try:
-        report = _run(settings, day)
+        report = _run(backend, day)
     except JavaMissingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(
-        f'query it: lakehouse query --lake {settings.lake} "select * from gold.salary_averages limit 10"'
+        f"query it: {lakehouse_command()} query --lake {backend.settings.lake} "
+        '"select * from gold.salary_averages limit 10"',
+        soft_wrap=True,
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -153,24 +251,19 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL against the catalog (schemas bronze, silver, gold).")],
     lake: LakeOption = None,
     output: Annotated[str, typer.Option("--format", help="csv | json | table")] = "table",
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
-    """Run SQL against the local catalog (read-only)."""
-    import duckdb
-
-    from orchestration.pipeline import catalog_path
-
-    path = catalog_path(_settings(lake).lake.resolve())
-    if not path.exists():
-        console.print(f"[red]no catalog at {path}: run `lakehouse demo` or `lakehouse run` first[/red]")
-        raise typer.Exit(2)
-    with duckdb.connect(str(path), read_only=True) as connection:
-        try:
-            result = connection.execute(sql)
-        except duckdb.Error as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from exc
-        columns = [column[0] for column in result.description or []]
-        rows = result.fetchall()
+    """Run SQL against the catalog, read-only: the local DuckDB file, or Athena on the aws backend."""
+    try:
+        result = _backend(lake, backend_name, bucket).query_engine.query(sql)
+    except CatalogMissingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    except QueryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    columns, rows = result.columns, result.rows
     if output == "json":
         typer.echo(
             json.dumps(
@@ -178,8 +271,6 @@ def query(
             )
         )
     elif output == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)
@@ -195,24 +286,16 @@ def query(
 @app.command()
 def sftp(
     lake: LakeOption = None,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 2222,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 2222,
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
     as the S3 ObjectCreated event AWS Transfer Family would produce."""
-    import logging
-    import os
-
-    from ingestion.storage import LocalObjectStore
-    from orchestration.dispatcher import dispatch_object_created
-    from orchestration.sftp_server import serve_forever
-
-    lake_root = _settings(lake).lake.resolve()
-    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)
+    backend = _backend(lake)
+    lake_root = backend.layout.root
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    store = LocalObjectStore(lake_root)
     console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
-    serve_forever(lake_root, host, port, lambda key: dispatch_object_created(store, key))
+    serve_sftp(lake_root, host, port, lambda key: dispatch_object_created(backend, key))
 
 
 extract_app = typer.Typer(help="Pull sources into bronze.", no_args_is_help=True)
@@ -224,14 +307,12 @@ def extract_aurora(
     lake: LakeOption = None,
     date: DateOption = None,
     url: Annotated[str | None, typer.Option("--url", help="postgresql://, mysql:// or sqlite:///path")] = None,
-    tables: Annotated[list[str] | None, typer.Option("--tables", help="Tables to extract (default: all)")] = None,
+    tables: Annotated[list[str] | None, typer.Option("--tables", help="A table to extract; repeat for more (default: LAKEHOUSE_AURORA_TABLES, else all)")] = None,
 ) -> None:
     """Extract the configured Aurora tables for a day into bronze/aurora/<table>/extraction_date=D/."""
-    from ingestion.aurora.extract import SourceUnavailableError, extract_tables
-
-    settings, day = _settings(lake), _day(date)
+    backend, day = _backend(lake), _day(date)
     try:
-        manifests = extract_tables(url or settings, settings.lake.resolve(), day, tables or None)
+        manifests = extract(backend, day, tables or (), url)
     except SourceUnavailableError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -249,39 +330,34 @@ def sla_check(
     date: DateOption = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="HH:MM in America/Sao_Paulo (default 12:00)")] = None,
 ) -> None:
-    """Did the day's positional job succeed by the deadline? Exit 1 and a structured alert when missed."""
-    from orchestration.sla import parse_deadline, run_sla_check, sla_exit_code
-
-    settings, day = _settings(lake), _day(date)
+    """Did the day's positional job succeed by the deadline? Prints one JSON line (on a miss also a
+    CloudWatch EMF alert) and exits 1 when missed."""
+    backend, day = _backend(lake), _day(date)
     try:
         limit = parse_deadline(deadline) if deadline else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--deadline") from exc
-    result = run_sla_check(settings, day, limit)
-    console.print_json(json.dumps(result.as_dict(), default=str))
+    result = run_sla_check(backend, day, limit, emit=None)
+    # One JSON line on stdout: the result, which on a miss is also the CloudWatch EMF alert.
+    typer.echo(json.dumps(result.document(), default=str, ensure_ascii=False, separators=(",", ":")))
     raise typer.Exit(sla_exit_code(result))
 
 
 @app.command()
 def serve(
     lake: LakeOption = None,
-    poll_seconds: Annotated[float, typer.Option("--poll-seconds")] = 2.0,
+    poll_seconds: Annotated[
+        float, typer.Option("--poll-seconds", min=0.1, help="Seconds between two looks at the landing zone.")
+    ] = 2.0,
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
     schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
-    import logging
-    import os
-
-    from orchestration.schedules import SCHEDULES
-    from orchestration.serve import serve as serve_forever
-
-    settings = _settings(lake)
-    os.environ["LAKEHOUSE_LAKE"] = str(settings.lake.resolve())
+    backend = _backend(lake)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for item in SCHEDULES:
         console.print(f"schedule {item.name}: {item.cron} (America/Sao_Paulo) -> {item.job}")
-    console.print(f"watching {settings.lake.resolve() / 'landing'}; Ctrl-C to stop")
-    serve_forever(settings, poll_seconds=poll_seconds)
+    console.print(f"watching {backend.layout.path('landing')}; Ctrl-C to stop")
+    serve_forever(backend, poll_seconds=poll_seconds)
 
 
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
@@ -289,14 +365,11 @@ app.add_typer(publish_app, name="publish")
 
 
 @publish_app.command("opensearch")
-def publish_opensearch(lake: LakeOption = None) -> None:
+def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
-    from orchestration.pipeline import catalog_path
-    from orchestration.positional_day import publish_contract_plans_to_opensearch
-
-    settings = _settings(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_contract_plans_to_opensearch(settings, catalog_path(settings.lake.resolve()))
+        result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -307,14 +380,11 @@ def publish_opensearch(lake: LakeOption = None) -> None:
 
 
 @publish_app.command("mysql")
-def publish_mysql(lake: LakeOption = None) -> None:
+def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
-    from orchestration.pipeline import catalog_path
-    from serving.mysql import publish_employees
-
-    settings = _settings(lake)
+    backend = _backend(lake, backend_name, bucket)
     try:
-        result = publish_employees(settings, catalog_path(settings.lake.resolve()))
+        result = publish_employees(backend.settings, backend.catalog.table_reader())
     except Exception as exc:
         console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
         raise typer.Exit(1) from exc
@@ -328,13 +398,42 @@ def publish_mysql(lake: LakeOption = None) -> None:
     )
 
 
+@app.command()
+def upload(
+    bucket: Annotated[str, typer.Option("--bucket", help="The lake bucket (created if missing).")],
+    folders: Annotated[list[str] | None, typer.Argument(help="Lake folders to copy (default: landing).")] = None,
+    lake: LakeOption = None,
+) -> None:
+    """Copy folders of a local lake (the demo's landing files) into a bucket, same keys (the sandbox's S3)."""
+    import boto3
+
+    from sandbox.lake import upload_folders
+
+    settings = _settings(lake)
+    written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
+    console.print(f"uploaded {written:,} objects to s3://{bucket}/")
+
+
 @app.command("aws-template")
 def aws_template() -> None:
     """Print the CloudFormation template of the AWS side (bucket, handlers, Glue jobs, catalog, schedules)."""
-    from orchestration.infrastructure import template_json
+    typer.echo(template_json(_settings(None)))
 
-    typer.echo(template_json())
 
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 4566,
+    statement_log: Annotated[
+        Path | None, typer.Option("--statement-log", help="JSON Lines file receiving every Athena statement.")
+    ] = None,
+) -> None:
+    """Run the offline AWS stand-in (moto, Athena executed on DuckDB) until Ctrl-C; prints its environment."""
+    from sandbox import serve_sandbox
+
+    serve_sandbox(port, statement_log=statement_log, echo=typer.echo)
+
+
+register_aws_commands(app, lambda: _settings(None))
 
 if __name__ == "__main__":
     app()

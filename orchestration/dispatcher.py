@@ -1,4 +1,9 @@
-"""The local stand-in for S3 notifications -> Lambda: S3-shaped events handed to the same handlers."""
+"""The local stand-in for S3 notifications -> Lambda: S3-shaped events handed to the same handlers.
+
+The routes are the source registry's landing patterns and handlers. The handler gets the run's Backend
+in its context (``lakehouse_backend``, see ``lambdas/entry.py``), so the local settings reach it without
+writing the process environment.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ingestion.storage import LocalObjectStore
+from core import registry
+from core.backend import Backend
+from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from orchestration.events import object_created_event
 
 LOCAL_BUCKET = "lakehouse-local"
@@ -18,45 +25,44 @@ Handler = Callable[[dict[str, Any], Any], Any]
 @dataclass(frozen=True)
 class LocalLambdaContext:
     function_name: str
+    lakehouse_backend: Backend | None = None  # lambdas.entry.CONTEXT_ATTRIBUTE
     memory_limit_in_mb: int = 1024
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
     aws_request_id: str = "local"
 
 
-def _routes() -> list[tuple[re.Pattern[str], str, Handler]]:
-    from lambdas.client_files_landed.handler import handler as client_files_landed
-    from lambdas.partner_csv_landed.handler import handler as partner_csv_landed
-    from lambdas.positional_to_parquet.handler import handler as positional_to_parquet
-
+def routes() -> list[tuple[re.Pattern[str], str, Handler]]:
+    """(landing key pattern, function name, handler) of every registry source a file event starts."""
     return [
-        (
-            re.compile(r"^landing/sftp/[^/]+/\d{4}-\d{2}-\d{2}/[^/]+$"),
-            "partner-csv-landed",
-            partner_csv_landed,
-        ),
-        (
-            re.compile(r"^landing/positional/\d{4}-\d{2}-\d{2}/[^/]+$"),
-            "positional-to-parquet",
-            positional_to_parquet,
-        ),
-        (
-            re.compile(r"^landing/client_health/\d{4}-\d{2}-\d{2}/[^/]+$"),
-            "client-files-landed",
-            client_files_landed,
-        ),
+        (re.compile(source.landing_pattern), source.function_name, source.load_handler())
+        for source in registry.SOURCES
+        if source.landing_pattern and source.function_name and source.handler
     ]
 
 
-def event_time_of(store: LocalObjectStore, key: str) -> str:
-    modified = dt.datetime.fromtimestamp(store.path(key).stat().st_mtime, tz=dt.UTC)
+def event_time_of(store: ObjectStore, key: str) -> str:
+    """When the object was written: its mtime in the lake folder, its LastModified in a bucket."""
+    if isinstance(store, S3ObjectStore):
+        modified = store.client.head_object(Bucket=store.bucket, Key=key)["LastModified"].astimezone(dt.UTC)
+    elif isinstance(store, LocalObjectStore):
+        modified = dt.datetime.fromtimestamp(store.path(key).stat().st_mtime, tz=dt.UTC)
+    else:
+        raise TypeError(f"no event time for objects of {type(store).__name__}")
     return modified.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def dispatch_object_created(store: LocalObjectStore, key: str) -> Any:
+def bucket_of(backend: Backend) -> str:
+    """The bucket an S3 event names: the lake's bucket, or a fixed name for the lake folder."""
+    uri = backend.layout.uri
+    return uri.removeprefix("s3://").strip("/") if uri.startswith("s3://") else LOCAL_BUCKET
+
+
+def dispatch_object_created(backend: Backend, key: str) -> Any:
     """Builds the event S3 would send for ``key`` and invokes the handler whose route matches it."""
-    for pattern, function_name, handler in _routes():
+    store = backend.store
+    for pattern, function_name, handler in routes():
         if pattern.match(key):
             info = store.head(key)
-            event = object_created_event(LOCAL_BUCKET, key, info.size, info.etag, event_time_of(store, key))
-            return handler(event, LocalLambdaContext(function_name))
+            event = object_created_event(bucket_of(backend), key, info.size, info.etag, event_time_of(store, key))
+            return handler(event, LocalLambdaContext(function_name, backend))
     return None

@@ -3,100 +3,80 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from ingestion.catalog import register_bronze_tables
+from core import registry
+from core.backend import Backend
+from core.errors import describe_error
+from core.settings import Settings
+from core.table_readers import TableReader
+from ingestion.client_health.quality import client_health_quality
 from ingestion.manifest import read_manifests
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import gold_models, run_dbt
+from jobs.dbt import built_gold_models, run_dbt_on
+from jobs.publication import PUBLISHERS
 from orchestration.dispatcher import dispatch_object_created
-from orchestration.gold_publication import publish_gold
 from orchestration.report import source_summary, write_report
-from orchestration.sources import SOURCES, all_bronze_tables
+from serving.dashboard import write_dashboard
 
 Step = Callable[[str], None]
 
 
-def catalog_path(lake_root: Path) -> Path:
-    return lake_root / "catalog.duckdb"
-
-
-def _ingest_source(store: LocalObjectStore, source_name: str, keys: list[str], step: Step) -> list[str]:
+def _ingest_source(backend: Backend, source_name: str, keys: list[str], step: Step) -> list[str]:
     errors: list[str] = []
     for index, key in enumerate(keys, start=1):
         step(f"{source_name}: {index}/{len(keys)} {key.rsplit('/', 1)[-1]}")
         try:
-            dispatch_object_created(store, key)
+            dispatch_object_created(backend, key)
         except Exception as exc:  # one bad file never stops the others; the report names it
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            errors.append(f"{key}: {type(exc).__name__}: {first_line}")
+            errors.append(f"{key}: {describe_error(exc)}")
     return errors
 
 
-def _mysql(settings: Settings, catalog: Path) -> dict[str, Any]:
-    from serving.mysql import publish_employees
+def publish_downstream(
+    settings: Settings, source: TableReader, step: Step, timings: dict[str, float]
+) -> dict[str, Any]:
+    """Gold-fed publications, each only when configured; one failing never hides the others.
 
-    outcome = publish_employees(settings, catalog)
-    return {"status": "not_configured"} if outcome is None else {"status": "published", **outcome.as_dict()}
-
-
-def _opensearch(settings: Settings, catalog: Path) -> dict[str, Any]:
-    from orchestration.positional_day import publish_contract_plans_to_opensearch
-
-    return publish_contract_plans_to_opensearch(settings, catalog)
-
-
-PUBLISHERS: dict[str, Callable[[Settings, Path], dict[str, Any]]] = {"mysql": _mysql, "opensearch": _opensearch}
-
-
-def publish_downstream(settings: Settings, catalog: Path, step: Step, timings: dict[str, float]) -> dict[str, Any]:
-    """Gold-fed publications, each only when configured; one failing never hides the others."""
+    ``source`` reads what dbt built: the catalog file locally, Parquet on S3 through Glue on AWS."""
     results: dict[str, Any] = {}
     for name, publish in PUBLISHERS.items():
         step(f"publishing to {name}")
         began = time.monotonic()
         try:
-            results[name] = publish(settings, catalog)
+            results[name] = publish(settings, source)
         except Exception as exc:  # publisher messages are built to carry no secret
-            first_line = (str(exc).strip().splitlines() or [""])[0]
-            results[name] = {"status": "failed", "error": f"{type(exc).__name__}: {first_line}"}
+            results[name] = {"status": "failed", "error": describe_error(exc)}
         timings[f"publish_{name}"] = round(time.monotonic() - began, 3)
     return results
 
 
-def run_day(settings: Settings, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
+def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
     """Processes what is in the landing zone for ``day``; returns (and writes) the run report."""
     started = time.monotonic()
-    lake_root = settings.lake.resolve()
-    for layer in ("landing", "bronze", "silver", "gold", "quarantine", "reports"):
-        (lake_root / layer).mkdir(parents=True, exist_ok=True)
-    os.environ["LAKEHOUSE_LAKE"] = str(lake_root)  # the local handlers read their settings like a Lambda
-    store = LocalObjectStore(lake_root)
+    settings, layout, store = backend.settings, backend.layout, backend.store
+    layout.ensure_layers("landing", "bronze", "silver", "gold", "quarantine", "reports")
 
     sources: dict[str, Any] = {}
     timings: dict[str, float] = {}
-    for source in SOURCES:
+    for source in registry.SOURCES:
         began = time.monotonic()
         errors: list[str] = []
         if source.extract is not None:
             step(f"{source.name}: extracting")
             try:
-                source.extract(settings.for_lake(lake_root), day)
+                registry.resolve(source.extract)(backend, day)
             except Exception as exc:  # the source is down: reported, the other sources go on
                 errors.append(f"{type(exc).__name__}: {exc}")
-        errors += _ingest_source(store, source.name, source.landing_keys(store, day), step)
+        errors += _ingest_source(backend, source.name, source.landing_keys(store, day), step)
         sources[source.name] = source_summary(read_manifests(store, source.name, day), errors)
         timings[f"ingest_{source.name}"] = round(time.monotonic() - began, 3)
 
     step("dbt build")
     began = time.monotonic()
-    register_bronze_tables(catalog_path(lake_root), lake_root, all_bronze_tables(lake_root))
-    dbt = run_dbt(["build"], lake_root)
+    backend.catalog.register_bronze(registry.all_bronze_tables(settings.lake.resolve()))
+    dbt = run_dbt_on(backend, ["build"], day=day)
     timings["dbt_build"] = round(time.monotonic() - began, 3)
 
     published: list[dict[str, Any]] = []
@@ -104,12 +84,9 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     if dbt.success:
         step("publishing gold")
         began = time.monotonic()
-        published = [
-            {"table": f"gold.{table.name}", "rows": table.rows, "version": table.version}
-            for table in publish_gold(catalog_path(lake_root), lake_root, gold_models(lake_root))
-        ]
+        published = backend.catalog.publish_gold(built_gold_models(settings))
         timings["publish_gold"] = round(time.monotonic() - began, 3)
-        publications = publish_downstream(settings, catalog_path(lake_root), step, timings)
+        publications = publish_downstream(settings, backend.catalog.table_reader(), step, timings)
 
     failed = (
         not dbt.success
@@ -118,7 +95,7 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
     )
     report: dict[str, Any] = {
         "day": day,
-        "lake": str(lake_root),
+        "lake": layout.uri,
         "status": "failed" if failed else "succeeded",
         "finished_at": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
         "sources": sources,
@@ -130,16 +107,12 @@ def run_day(settings: Settings, day: str, step: Step = lambda _message: None) ->
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
     if dbt.success:
-        from ingestion.client_health.quality import client_health_quality
-
-        quality = client_health_quality(lake_root, day, catalog_path(lake_root))
+        quality = client_health_quality(layout, day)
         if quality:
             sources["client_health"]["quality"] = quality
     step("dashboard")
     try:
-        from serving.dashboard import write_dashboard
-
-        report["dashboard"] = str(write_dashboard(lake_root, day, report))
+        report["dashboard"] = str(write_dashboard(layout.root, day, report))
     except Exception as exc:  # the dashboard never hides the run's own outcome
         report["dashboard"] = f"not written: {type(exc).__name__}: {exc}"
     write_report(store, day, report)

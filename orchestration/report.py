@@ -6,9 +6,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from ingestion import lake
+from core import layout as lake
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest
-from ingestion.storage import ObjectStore
 
 
 def source_summary(manifests: list[FileManifest], errors: list[str]) -> dict[str, Any]:

@@ -54,8 +54,8 @@ from typing import cast
 import asyncssh
 from asyncssh.sftp import FXF_APPEND, FXF_CREAT, FXF_EXCL, FXF_READ, FXF_TRUNC, FXF_WRITE
 
-from ingestion.calendar import today_in_sao_paulo
-from ingestion.lake import landing_prefix
+from core.calendar import today_in_sao_paulo
+from core.layout import landing_prefix
 
 logger = logging.getLogger(__name__)
 

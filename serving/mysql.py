@@ -13,7 +13,7 @@ literal only needs its quotes doubled, and in strict mode so a value that does n
 of being truncated.
 
 What is published for the partner CSV source (DESIGN.md: "rows also published to MySQL"): the cleaned
-employee rows of ``silver.stg_partner_csv__employees``, one per natural key
+employee rows of ``silver.int_partner_csv__employees_latest``, one per natural key
 (partner, id_funcionario, data_referencia), not ``gold.salary_averages``: gold is an aggregate the
 analysts already query in Athena, while the operational consumers of MySQL look employees up one by
 one. The CPF does not leave silver raw (LGPD): it is published masked as ``***.456.789-**``, the
@@ -41,8 +41,9 @@ import pyarrow.compute as pc
 import pymysql
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
-from serving.secrets import resolve_secret
+from core.secrets import resolve_secret
+from core.settings import Settings
+from core.table_readers import CatalogTableReader, TableReader
 
 logger = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ def publish_batches(
 
 # --- the partner CSV employees -------------------------------------------------------------------
 
-SILVER_EMPLOYEES = "silver.stg_partner_csv__employees"
+SILVER_EMPLOYEES = "silver.int_partner_csv__employees_latest"
 EMPLOYEES_TABLE = MySqlTableSpec(
     name="partner_employees",
     columns=(
@@ -422,19 +423,26 @@ def employees_sql(relation: str = SILVER_EMPLOYEES) -> str:
 
 
 def employee_batches(
-    catalog_path: Path, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH
+    source: TableReader, rows_per_batch: int = DEFAULT_ROWS_PER_BATCH
 ) -> Iterator[pa.RecordBatch]:
-    with duckdb.connect(str(catalog_path), read_only=True) as connection:
+    """The silver employee rows as the reader gives them (catalog file or S3), shaped for MySQL."""
+    schema, table = SILVER_EMPLOYEES.split(".")
+    with duckdb.connect() as connection:
         # TIMESTAMPTZ -> TIMESTAMP casts use the session zone; UTC is what MySQL receives.
         connection.execute("SET TimeZone = 'UTC'")
-        yield from connection.execute(employees_sql()).fetch_record_batch(rows_per_batch)
+        connection.register("silver_employees", source.read(schema, table))
+        yield from connection.execute(employees_sql("silver_employees")).fetch_record_batch(rows_per_batch)
 
 
 def publish_employees(
-    settings: Settings, catalog_path: Path, *, secrets_client: Any | None = None
+    settings: Settings, source: TableReader | Path, *, secrets_client: Any | None = None
 ) -> PublishResult | None:
-    """The daily publication; None when no MySQL URL (or secret id on AWS) is configured."""
+    """The daily publication; None when no MySQL URL (or secret id on AWS) is configured.
+
+    ``source`` reads the silver table: a ``TableReader`` (S3 through Glue on AWS) or the local catalog file.
+    """
     url = configured_mysql_url(settings, secrets_client=secrets_client)
     if url is None:
         return None
-    return publish_batches(url, EMPLOYEES_TABLE, employee_batches(catalog_path))
+    reader = CatalogTableReader(source) if isinstance(source, Path) else source
+    return publish_batches(url, EMPLOYEES_TABLE, employee_batches(reader))

@@ -29,8 +29,9 @@ import pyarrow as pa
 import requests
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
-from serving.secrets import resolve_secret
+from core.secrets import resolve_secret
+from core.settings import Settings
+from ingestion.positional.tables import contract_plans_key, contract_plans_schema
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,6 @@ def mapping_for_schema(schema: pa.Schema, text_fields: Sequence[str] = ()) -> di
 
 def contract_plans_index(name: str = "contract_plans") -> IndexSpec:
     """``gold.contract_plans`` as an index; its columns and key come from the positional layouts."""
-    from ingestion.positional.tables import contract_plans_key, contract_plans_schema
-
     schema = contract_plans_schema()
     return IndexSpec(
         name, mapping_for_schema(schema, text_fields=("descricao", "nome_plano")), contract_plans_key()

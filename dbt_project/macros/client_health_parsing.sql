@@ -17,7 +17,8 @@
     cast(try(date_parse({{ expression }}, '{{ formats[fmt] }}')) as date)
 {%- endmacro %}
 
-{# ISO 8601 text with 'T' or a space, optional fraction; with a UTC offset it is converted to Sao Paulo time. #}
+{# ISO 8601 text with 'T' or a space, optional fraction; with a UTC offset it is converted to Sao Paulo time.
+   Athena's from_iso8601_timestamp rejects a space separator (null under try), so it gets a 'T' first. #}
 {% macro timestamp_from_iso(expression, zone='America/Sao_Paulo') -%}
     {{ return(adapter.dispatch('timestamp_from_iso')(expression, zone)) }}
 {%- endmacro %}
@@ -33,7 +34,7 @@
 {% macro default__timestamp_from_iso(expression, zone) -%}
     case
         when regexp_like({{ expression }}, '(Z|[+-][0-9]{2}:?[0-9]{2})$')
-            then cast(try(from_iso8601_timestamp({{ expression }})) at time zone '{{ zone }}' as timestamp)
+            then cast(try(from_iso8601_timestamp(replace({{ expression }}, ' ', 'T'))) at time zone '{{ zone }}' as timestamp)
         else cast(try(from_iso8601_timestamp(replace({{ expression }}, ' ', 'T'))) as timestamp)
     end
 {%- endmacro %}
@@ -79,4 +80,11 @@
         when 'FEM' then 'F' when 'F' then 'F' when 'FEMININO' then 'F'
         when 'MASC' then 'M' when 'M' then 'M' when 'MASCULINO' then 'M'
     end
+{%- endmacro %}
+
+{# A DOUBLE as text, the same on both engines: Athena's cast(double as varchar) writes 1.23E2 where
+   DuckDB writes 123.0. Through decimal(38, 10) both write 123.0000000000, trimmed here to 123.0
+   (123.45 stays 123.45). The anchored patterns match once, so both regexp_replace dialects agree. #}
+{% macro double_text(expression) -%}
+    regexp_replace(regexp_replace(cast(cast({{ expression }} as decimal(38, 10)) as varchar), '0+$', ''), '\.$', '.0')
 {%- endmacro %}

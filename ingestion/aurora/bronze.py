@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.catalog import BronzeTable
 from ingestion.aurora.columns import sqlite_column
 from ingestion.aurora.demo_db import DEMO_TABLES, SCHEMA
 from ingestion.aurora.landing import BRONZE_PREFIX, DATA_FILE, PARTITION, table_prefix
-from ingestion.catalog import BronzeTable
 
 TABLE_PREFIX = "aurora_"
 
@@ -48,7 +48,7 @@ def demo_schemas() -> dict[str, pa.Schema]:
         }
 
 
-def _declare(table: str, schema: pa.Schema) -> BronzeTable:
+def declare_bronze_table(table: str, schema: pa.Schema) -> BronzeTable:
     return BronzeTable(
         name=bronze_table_name(table),
         prefix=table_prefix(table),
@@ -74,7 +74,7 @@ def aurora_bronze_tables(lake_root: Path) -> list[BronzeTable]:
     for folder in folders:
         latest = _latest_file(folder)
         if latest is not None:
-            declared[folder.name] = _declare(folder.name, pq.read_schema(latest))
+            declared[folder.name] = declare_bronze_table(folder.name, pq.read_schema(latest))
     for table, schema in demo_schemas().items():
-        declared.setdefault(table, _declare(table, schema))
+        declared.setdefault(table, declare_bronze_table(table, schema))
     return [declared[name] for name in sorted(declared)]

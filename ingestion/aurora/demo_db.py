@@ -42,7 +42,7 @@ from typing import Any
 
 from faker import Faker
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
 from ingestion.cpf import generate_cpf
 
 PLAN_IDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)

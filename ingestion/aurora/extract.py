@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from core.settings import Settings
+from core.storage import ObjectStore, file_md5
 from ingestion.aurora import landing
 from ingestion.aurora.drift import compare, null_filled_fields
 from ingestion.aurora.source import Source, open_source
 from ingestion.aurora.urls import SourceUrl, parse_source_url
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore, ObjectStore, file_md5
 
 log = logging.getLogger(__name__)
 
@@ -98,27 +98,21 @@ def extract_table(
 
 
 def extract_tables(
-    source: Settings | str,
-    lake: Path | ObjectStore,
+    url: str,
+    store: ObjectStore,
     day: str,
     tables: Sequence[str] | None = None,
     *,
     options: ExtractOptions | None = None,
 ) -> list[FileManifest]:
-    """Extracts ``tables`` (default: the configured ones, else every table of the schema) for ``day``.
+    """Extracts ``tables`` (default: every table of the schema) of the database at ``url`` for ``day``.
 
-    ``source`` is the Settings (``aurora_url``, or the lake's demo database) or a database URL. A table
-    that fails (drift, a value that does not fit its type, a database error) gets a ``failed`` manifest
-    naming the reason and the others still land. Raises SourceUnavailableError when the database cannot
-    be reached at all.
+    A table that fails (drift, a value that does not fit its type, a database error) gets a ``failed``
+    manifest naming the reason and the others still land. Raises SourceUnavailableError when the
+    database cannot be reached at all.
     """
-    if isinstance(source, Settings):
-        url, options = source_url(source), options or ExtractOptions.from_settings(source)
-        tables = tables or source.aurora_tables or None
-    else:
-        url, options = source, options or ExtractOptions()
+    options = options or ExtractOptions()
     parsed: SourceUrl = parse_source_url(url)
-    store = LocalObjectStore(lake) if isinstance(lake, Path) else lake
     try:
         database = open_source(parsed)
     except Exception as exc:

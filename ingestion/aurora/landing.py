@@ -22,8 +22,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion import lake
-from ingestion.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from core import layout as lake
+from core.storage import ObjectStore
 
 SOURCE = "aurora"
 BRONZE_PREFIX = lake.bronze_prefix(SOURCE)
@@ -53,9 +53,7 @@ def schema_key(table: str) -> str:
 @contextmanager
 def staged_file(store: ObjectStore) -> Iterator[Path]:
     """A scratch file for the Parquet being written; on the local lake, on the same file system as bronze."""
-    folder = store.path(STAGING) if isinstance(store, LocalObjectStore) else None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+    folder = store.scratch_folder(f"{STAGING}/file")
     handle, name = tempfile.mkstemp(suffix=".parquet", dir=folder)
     os.close(handle)
     try:
@@ -93,14 +91,7 @@ def verify(path: Path, schema: pa.Schema, rows: int) -> int:
 
 def publish(store: ObjectStore, path: Path, key: str) -> None:
     """Makes ``path`` the object ``key`` in one step, replacing what was there."""
-    if isinstance(store, LocalObjectStore):
-        target = store.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-    elif isinstance(store, S3ObjectStore):
-        store.client.upload_file(str(path), store.bucket, key)
-    else:
-        raise TypeError(f"cannot publish a file to {type(store).__name__}")
+    store.publish_file(path, key)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class Source(Protocol):
 def open_source(url: str | SourceUrl) -> Source:
     """Connects and opens one read-only snapshot, so all tables of an extraction are consistent with each other."""
     parsed = parse_source_url(url) if isinstance(url, str) else url
+    # Each driver (psycopg, PyMySQL) is imported only when its dialect is asked for.
     if parsed.dialect is Dialect.POSTGRESQL:
         from ingestion.aurora.postgres import PostgresSource
 

@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from core.storage import ObjectStore
 from ingestion import spark_landing
 from ingestion.client_health import transforms
 from ingestion.client_health.contract import COLUMNS, FORMATS, SOURCE, bronze_key, file_id, landing_key
@@ -30,7 +31,6 @@ from ingestion.manifest import FileManifest
 from ingestion.partner_csv.validation import detect_encoding
 from ingestion.spark_landing import SPARK_ERRORS, LandingTarget, ParsedFile, UnreadableFile
 from ingestion.spark_records import LINE, SPLIT_BYTES, TextRecords, read_text_records
-from ingestion.storage import ObjectStore
 
 _CORRUPT = "_corrupt_record"
 

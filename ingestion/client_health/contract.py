@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ingestion import lake
-from ingestion.catalog import BronzeTable
-from ingestion.storage import ObjectStore
+from core import layout as lake
+from core.catalog import BronzeTable
+from core.storage import ObjectStore
 
 SOURCE = "client_health"
 LANDING_ZONE = SOURCE

@@ -30,7 +30,10 @@ def _padded_keys(key: bytes) -> tuple[str, str]:
 
 def hmac_macro_sql(key: str) -> str:
     if not key:
-        body = f"error('{FUNCTION_NAME}: no pseudonym key; set {DBT_ENV_VAR}')"
+        # Typed as the real function's result, so the query binds and fails with this message rather
+        # than with a type error on what the caller does with the hash.
+        message = f"{FUNCTION_NAME}: no pseudonym key for gold.client_health ids; set {DBT_ENV_VAR}"
+        body = f"CAST(error('{message}') AS VARCHAR)"
     else:
         inner, outer = _padded_keys(key.encode())
         body = (

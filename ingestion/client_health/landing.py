@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.gate import DayGate, GateStatus, open_day
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, ClientFile, parse_landing_key
 from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery
-from ingestion.gate import DayGate, GateStatus, open_day
-from ingestion.jobs import JobLauncher
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest, read_manifest, write_manifest
 from ingestion.quarantine import quarantine_file
-from ingestion.storage import ObjectStore
 
 EXPECTED: frozenset[str] = frozenset(FILE_NAMES.values())
 
@@ -32,19 +33,18 @@ def _quarantine(
     store: ObjectStore, gate: DayGate, arrived: ClientFile, etag: str, reason: str
 ) -> LandingOutcome:
     target = quarantine_file(store, SOURCE, arrived.day, arrived.file_id, arrived.key, reason)
-    write_manifest(
-        store,
-        FileManifest(
-            source=SOURCE,
-            day=arrived.day,
-            file_id=arrived.file_id,
-            key=arrived.key,
-            etag=etag,
-            status="quarantined",
-            reason=reason,
-            outputs=[target],
-        ),
+    manifest = FileManifest(
+        source=SOURCE,
+        day=arrived.day,
+        file_id=arrived.file_id,
+        key=arrived.key,
+        etag=etag,
+        status="quarantined",
+        reason=reason,
+        outputs=[target],
     )
+    write_manifest(store, manifest)
+    register_written_bronze(store, [])
     if arrived.format is not None:
         gate.record_rejection(SOURCE, arrived.day, arrived.name, reason)
     return LandingOutcome(arrived.key, "quarantined", reason)

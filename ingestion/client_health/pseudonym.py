@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ingestion.settings import Backend, Settings
+from core.secrets import resolve_secret
+from core.settings import Backend, Settings
 
 DBT_ENV_VAR = "DBT_ENV_SECRET_PSEUDONYM_KEY"
 
@@ -52,8 +53,6 @@ def local_key(path: Path, lake: Path) -> SecretStr:
 
 
 def resolve_pseudonym_key(settings: Settings, *, client: object | None = None) -> SecretStr:
-    from serving.secrets import resolve_secret
-
     configured = resolve_secret(
         settings, settings.pseudonym_key, settings.pseudonym_key_secret_id, client=client
     )

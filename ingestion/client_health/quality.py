@@ -8,12 +8,12 @@ that every rejected row sits in the lake's quarantine with its reason, and retur
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ingestion import lake
+from core import layout as lake
+from core.layout import LakeLayout
 from ingestion.client_health.contract import SOURCE
 
 CHECKED = "silver.int_client_health__clientes_checked"
@@ -33,9 +33,14 @@ def _relation_exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bo
     return bool(found and found[0])
 
 
-def client_health_quality(lake_root: Path, day: str, catalog_path: Path | None = None) -> dict[str, Any]:
-    """Rows of ``day`` checked and quarantined by reason; ``{}`` when dbt has not built the models."""
-    catalog = catalog_path or lake_root / "catalog.duckdb"
+def client_health_quality(layout: LakeLayout, day: str) -> dict[str, Any]:
+    """Rows of ``day`` checked and quarantined by reason; ``{}`` when dbt has not built the models.
+
+    Read from the embedded catalog; a lake in a bucket has none, and its report leaves the counts out.
+    """
+    if layout.folder is None:
+        return {}
+    catalog = layout.catalog_path
     if not catalog.exists():
         return {}
     with duckdb.connect(str(catalog), read_only=True) as connection:
@@ -51,7 +56,7 @@ def client_health_quality(lake_root: Path, day: str, catalog_path: Path | None =
                 [day],
             ).fetchall()
         )
-        target = lake_root / quality_quarantine_key(day)
+        target = layout.path(quality_quarantine_key(day))
         if by_reason:
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".tmp-{target.name}")

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from faker import Faker
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
 from ingestion.client_health.contract import (
     CSV_DELIMITER,
     FILE_NAMES,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from ingestion.catalog import BronzeTable
+from core.catalog import BronzeTable
+from core.layout import LandedFile
 from ingestion.csv_header import MAX_FIELD_CHARS as MAX_FIELD_CHARS  # the field size limit, stated once
-from ingestion.lake import LandedFile
 
 SOURCE = "partner_csv"
 COLUMNS: tuple[str, ...] = ("id_funcionario", "nome", "cpf", "idade", "ativo", "salario", "data_referencia")

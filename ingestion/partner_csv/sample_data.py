@@ -19,7 +19,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from ingestion.calendar import SAO_PAULO
+from core.calendar import SAO_PAULO
 from ingestion.cpf import generate_cpf
 from ingestion.partner_csv.contract import COLUMNS
 

@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingestion import lake
+from core import layout as lake
+from core.storage import ObjectStore
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.positional.layout import (
     PARTITION_COLUMN,
@@ -41,7 +42,7 @@ from ingestion.positional.layout import (
     UnknownLayoutError,
     layout_for_filename,
 )
-from ingestion.positional.objects import StagedFile, open_object
+from ingestion.positional.objects import StagedFile
 from ingestion.positional.parse import (
     BLANK_LINE,
     QUARANTINE_SCHEMA,
@@ -50,7 +51,6 @@ from ingestion.positional.parse import (
 )
 from ingestion.positional.reader import DEFAULT_BLOCK_BYTES, LineBatch, LineReader
 from ingestion.quarantine import quarantine_file, quarantined_rows_key
-from ingestion.storage import ObjectStore
 
 SOURCE = "positional"
 ROW_GROUP_ROWS = 1 << 18
@@ -500,7 +500,7 @@ def convert_file(
     rows_key = quarantined_rows_key(SOURCE, landed.day, landed.file_id)
     bronze, rows = StagedFile(store, target_key), StagedFile(store, rows_key)
     try:
-        with open_object(store, key) as stream:
+        with store.open_read(key) as stream:
             result = convert_stream(layout, stream, key, bronze.path, rows.path, block_bytes)
     except Exception as exc:
         bronze.discard()

@@ -4,7 +4,7 @@ Two files are generated, never edited by hand:
 
 - ``models/staging/positional/_positional__sources.yml``: source ``positional`` over schema ``bronze``,
   one table ``positional_<layout>`` per layout with every column, its type and description;
-- ``models/marts/_positional__marts.yml``: the enforced contract of ``gold.contract_plans`` (columns,
+- ``models/marts/contracts/_contracts__models.yml``: the enforced contract of ``gold.contract_plans`` (columns,
   types, descriptions, tests), derived from the contracts and plan-catalog layouts.
 
 Run ``python -m ingestion.positional.dbt_yaml`` after changing a layout; ``--check`` exits non-zero when
@@ -36,7 +36,7 @@ SOURCE_NAME = "positional"
 GOLD_MODEL = "contract_plans"
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 SOURCES_PATH = Path("models/staging/positional/_positional__sources.yml")
-MARTS_PATH = Path("models/marts/_positional__marts.yml")
+MARTS_PATH = Path("models/marts/contracts/_contracts__models.yml")
 HEADER = "# generated from ingestion/layouts by `python -m ingestion.positional.dbt_yaml`; do not edit\n"
 
 SOURCE_DESCRIPTION = (
@@ -83,6 +83,8 @@ def render_sources(layouts: Mapping[str, Layout] | None = None) -> str:
                 {
                     "name": SOURCE_NAME,
                     "description": SOURCE_DESCRIPTION,
+                    # Source freshness: a row's delivery day is its Hive partition.
+                    "config": {"loaded_at_field": "cast(ingestion_date as timestamp)"},
                     "schema": "bronze",
                     "tables": dbt_source_tables(layouts),
                 }
@@ -92,7 +94,7 @@ def render_sources(layouts: Mapping[str, Layout] | None = None) -> str:
 
 
 def render_marts(layouts: Mapping[str, Layout] | None = None) -> str:
-    """``_positional__marts.yml``: the contract of ``gold.contract_plans``."""
+    """``_contracts__models.yml``: the contract of ``gold.contract_plans``."""
     key = contract_plans_key(layouts)
     columns = []
     for column in contract_plans_schema(layouts):

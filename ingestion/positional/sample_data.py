@@ -23,9 +23,9 @@ from typing import Any
 
 from faker import Faker
 
+from core.storage import ObjectStore
 from ingestion.positional.converter import landing_key
 from ingestion.positional.layout import ControlRecord, Field, FieldType, Layout, default_layouts
-from ingestion.storage import ObjectStore
 
 BAD_LINE_SHARE = 0.02
 PLANS: tuple[tuple[int, str, Decimal], ...] = (

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ingestion.gate import DayGate, open_day
-from ingestion.jobs import JobLauncher
+from core.gate import DayGate, open_day
+from core.launchers import JobLauncher
+from core.storage import ObjectStore
+from ingestion.glue_registration import register_written_bronze
 from ingestion.manifest import FileManifest
 from ingestion.positional.converter import SOURCE, convert_file, parse_landing_key
 from ingestion.positional.layout import Layout, UnknownLayoutError, default_layouts, layout_for_filename
 from ingestion.positional.reader import DEFAULT_BLOCK_BYTES
-from ingestion.storage import ObjectStore
+from ingestion.positional.tables import positional_bronze_tables
 
 
 @dataclass
@@ -40,6 +42,8 @@ def handle_landed_file(services: PositionalServices, key: str) -> LandedOutcome:
     """Idempotent: a duplicate event rewrites the same outputs and never starts the job a second time."""
     landed = parse_landing_key(key)
     manifest = convert_file(services.store, key, services.layouts, services.block_bytes)
+    # Registered before the gate can start the day's job, which reads these tables.
+    register_written_bronze(services.store, positional_bronze_tables(services.layouts))
     try:
         layout = layout_for_filename(landed.name, services.layouts).name
     except UnknownLayoutError:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingestion.catalog import BronzeTable, duckdb_type
+from core.catalog import BronzeTable, duckdb_type
 from ingestion.positional.converter import bronze_table_prefix
 from ingestion.positional.layout import (
     PARTITION_COLUMN,

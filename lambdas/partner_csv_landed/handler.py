@@ -1,38 +1,18 @@
-"""S3 ObjectCreated on ``sftp/<partner>/<day>/<name>.csv`` -> validate -> start the CSV Glue job."""
+"""S3 ObjectCreated on ``landing/sftp/<partner>/<day>/<name>.csv`` -> validate -> start the CSV Glue job."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
-from ingestion.partner_csv.landing import handle_upload
-from lambdas import runtime
+from jobs.landed import handle_s3_event, partner_csv_landed
+from lambdas.entry import backends_of
 
 logger = Logger(service="partner-csv-landed")
 
 
 @event_source(data_class=S3Event)
-def handler(event: S3Event, context: Any) -> list[dict[str, str]]:
-    config = runtime.settings()
-    outcomes = []
-    for record in event.records:
-        bucket = record.s3.bucket.name
-        outcome = handle_upload(
-            runtime.object_store(config, bucket),
-            runtime.job_launcher(config),
-            lake_uri=runtime.lake_uri(config, bucket),
-            job_name=config.glue_job_partner_csv,
-            key=unquote_plus(record.s3.get_object.key),  # S3 notifications URL-encode keys
-            size=record.s3.get_object.size or 0,
-            etag=record.s3.get_object.etag,
-            event_time=record.event_time,
-        )
-        logger.info(
-            "partner upload handled",
-            extra={"key": outcome.key, "action": outcome.action, "detail": outcome.detail},
-        )
-        outcomes.append({"key": outcome.key, "action": outcome.action, "detail": outcome.detail})
-    return outcomes
+def handler(event: S3Event, context: Any) -> list[dict[str, Any]]:
+    return handle_s3_event(event, backends_of(context), partner_csv_landed, logger, "partner upload handled")

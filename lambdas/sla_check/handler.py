@@ -14,9 +14,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
-from ingestion.calendar import today_in_sao_paulo
-from lambdas import runtime
-from orchestration.sla import check_sla, default_deadline
+from jobs.sla_check import run_sla_check, scheduled_day
+from lambdas.entry import backend_of
 
 logger = Logger(service="sla-check")
 
@@ -24,9 +23,7 @@ logger = Logger(service="sla-check")
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     now = dt.datetime.now(tz=dt.UTC)
-    scheduled = event.get("time")
-    day = today_in_sao_paulo(dt.datetime.fromisoformat(scheduled) if scheduled else now).isoformat()
-    result = check_sla(runtime.object_store(runtime.settings()), day, default_deadline(), now)
+    result = run_sla_check(backend_of(context), scheduled_day(event.get("time"), now), now=now)
     summary = result.as_dict()
     logger.info("positional SLA checked", extra={key: summary[key] for key in ("day", "status", "reason")})
     return summary

@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.settings import Settings
 from glue_jobs.aurora_extract import job_options, main, run_job
 from ingestion.aurora.demo_db import create_demo_database
 from ingestion.aurora.landing import day_key
-from ingestion.settings import Settings
 
 DAY = "2025-03-10"
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pymysql
 import pytest
 
+from core.storage import LocalObjectStore
 from ingestion.aurora.extract import ExtractOptions, extract_tables
 from ingestion.aurora.landing import day_key
 from ingestion.aurora.urls import parse_source_url
@@ -51,7 +52,7 @@ def test_mariadb_types_and_batches(mariadb_server: MariaDbServer, tmp_path: Path
         "INSERT INTO tipos_aurora (id) SELECT seq FROM seq_3_to_250",
     )
     options = ExtractOptions(batch_rows=100)
-    [manifest] = extract_tables(mariadb_server.url, tmp_path, DAY, ["tipos_aurora"], options=options)
+    [manifest] = extract_tables(mariadb_server.url, LocalObjectStore(tmp_path), DAY, ["tipos_aurora"], options=options)
     assert manifest.status == "landed", manifest.reason
     assert manifest.key == f"mysql:{mariadb_server.database}.tipos_aurora"
     path = tmp_path / day_key("tipos_aurora", DAY)

@@ -12,13 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.catalog import register_bronze_tables
+from core.storage import LocalObjectStore
 from ingestion.aurora.bronze import aurora_bronze_tables
 from ingestion.aurora.extract import ExtractOptions, extract_tables
 from ingestion.aurora.landing import day_key
 from ingestion.aurora.source import open_source
-from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import read_manifests
-from ingestion.storage import LocalObjectStore
 from tests.aurora.conftest import run_sql
 
 pytestmark = pytest.mark.servers
@@ -61,7 +61,7 @@ def bronze_file(lake: Path, table: str, day: str = DAY) -> Path:
 
 def test_types_are_mapped_faithfully(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, TYPED_TABLE, TYPED_ROWS)
-    [manifest] = extract_tables(pg_database, tmp_path, DAY, ["tipos"])
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["tipos"])
     assert manifest.status == "landed", manifest.reason
     table = pq.read_table(bronze_file(tmp_path, "tipos"))
     schema = table.schema
@@ -119,7 +119,7 @@ def test_reads_in_bounded_batches(pg_database: str, tmp_path: Path) -> None:
         source.close()
     assert sizes == [4000] * 6 + [1000]
 
-    [manifest] = extract_tables(pg_database, tmp_path, DAY, ["grande"], options=ExtractOptions(batch_rows=4000))
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["grande"], options=ExtractOptions(batch_rows=4000))
     metadata = pq.read_metadata(bronze_file(tmp_path, "grande"))
     assert metadata.num_row_groups == math.ceil(25000 / 4000)
     assert max(metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)) == 4000
@@ -138,27 +138,27 @@ def test_every_table_of_the_schema_by_default_and_empty_tables_stay_typed(pg_dat
         "INSERT INTO cheia VALUES (1), (2)",
         "CREATE VIEW visao AS SELECT * FROM cheia",
     )
-    manifests = extract_tables(pg_database, tmp_path, DAY)
+    manifests = extract_tables(pg_database, LocalObjectStore(tmp_path), DAY)
     assert sorted((m.file_id, m.rows_landed) for m in manifests) == [("cheia", 2), ("vazia", 0)]
     empty = pq.read_table(bronze_file(tmp_path, "vazia"))
     assert empty.num_rows == 0 and empty.schema.field("valor").type == pa.decimal128(5, 1)
 
-    other = extract_tables(pg_database + "?schema=outro", tmp_path / "other", DAY)
+    other = extract_tables(pg_database + "?schema=outro", LocalObjectStore(tmp_path / "other"), DAY)
     assert [m.file_id for m in other] == ["fora"]
 
 
 def test_reextracting_a_day_replaces_it_and_keeps_earlier_days(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, "CREATE TABLE contas (id int PRIMARY KEY, saldo numeric(12,2))", "INSERT INTO contas VALUES (1, 10.00)")
-    extract_tables(pg_database, tmp_path, DAY, ["contas"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["contas"])
     first = bronze_file(tmp_path, "contas").read_bytes()
     # The same data again: the same bytes (primary-key order, no run timestamp in the file).
-    extract_tables(pg_database, tmp_path, DAY, ["contas"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["contas"])
     assert bronze_file(tmp_path, "contas").read_bytes() == first
 
     run_sql(pg_database, "INSERT INTO contas VALUES (2, 20.00)")
-    extract_tables(pg_database, tmp_path, NEXT_DAY, ["contas"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), NEXT_DAY, ["contas"])
     run_sql(pg_database, "INSERT INTO contas VALUES (3, 30.00)")
-    extract_tables(pg_database, tmp_path, NEXT_DAY, ["contas"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), NEXT_DAY, ["contas"])
 
     days = sorted(path.parent.name for path in (tmp_path / "bronze/aurora/contas").glob("*/*.parquet"))
     assert days == [f"extraction_date={DAY}", f"extraction_date={NEXT_DAY}"]
@@ -170,20 +170,20 @@ def test_reextracting_a_day_replaces_it_and_keeps_earlier_days(pg_database: str,
 
 def test_a_failed_extraction_leaves_the_published_day_untouched(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, "CREATE TABLE medidas (id int PRIMARY KEY, valor numeric)", "INSERT INTO medidas VALUES (1, 1)")
-    extract_tables(pg_database, tmp_path, DAY, ["medidas"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["medidas"])
     before = bronze_file(tmp_path, "medidas").read_bytes()
     # 29 integer digits do not fit decimal(38,10): the server's cast fails in the middle of the COPY.
     run_sql(pg_database, "INSERT INTO medidas SELECT g, 1 FROM generate_series(2, 50000) g", "INSERT INTO medidas VALUES (50001, 1e28)")
-    [manifest] = extract_tables(pg_database, tmp_path, DAY, ["medidas"])
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["medidas"])
     assert manifest.status == "failed" and "overflow" in (manifest.reason or "")
     assert bronze_file(tmp_path, "medidas").read_bytes() == before
 
 
 def test_added_column_lands_and_the_bronze_view_unions_the_days(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, "CREATE TABLE clientes (id int PRIMARY KEY, nome text)", "INSERT INTO clientes VALUES (1, 'Ana')")
-    extract_tables(pg_database, tmp_path, DAY, ["clientes"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["clientes"])
     run_sql(pg_database, "ALTER TABLE clientes ADD COLUMN uf char(2)", "INSERT INTO clientes VALUES (2, 'Bia', 'SP')")
-    [manifest] = extract_tables(pg_database, tmp_path, NEXT_DAY, ["clientes"])
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), NEXT_DAY, ["clientes"])
     assert manifest.status == "landed"
 
     [bronze] = [table for table in aurora_bronze_tables(tmp_path) if table.name == "aurora_clientes"]
@@ -204,9 +204,9 @@ def test_removed_column_fails_that_table_only_with_a_clear_error(pg_database: st
         "CREATE TABLE planos (id int PRIMARY KEY)",
         "INSERT INTO clientes VALUES (1, 'Ana', 'SP')",
     )
-    extract_tables(pg_database, tmp_path, DAY)
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY)
     run_sql(pg_database, "ALTER TABLE clientes DROP COLUMN uf")
-    manifests = {m.file_id: m for m in extract_tables(pg_database, tmp_path, NEXT_DAY)}
+    manifests = {m.file_id: m for m in extract_tables(pg_database, LocalObjectStore(tmp_path), NEXT_DAY)}
     assert manifests["planos"].status == "landed"
     failed = manifests["clientes"]
     assert failed.status == "failed"
@@ -216,7 +216,7 @@ def test_removed_column_fails_that_table_only_with_a_clear_error(pg_database: st
 
     # Accepted: the column stays in bronze, typed, as nulls.
     accepted = ExtractOptions(accept_dropped_columns=frozenset({"clientes.uf"}))
-    [manifest] = extract_tables(pg_database, tmp_path, NEXT_DAY, ["clientes"], options=accepted)
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), NEXT_DAY, ["clientes"], options=accepted)
     assert manifest.status == "landed"
     table = pq.read_table(bronze_file(tmp_path, "clientes", NEXT_DAY))
     assert table.schema.names == ["id", "nome", "uf"] and table.column("uf").to_pylist() == [None]
@@ -224,7 +224,7 @@ def test_removed_column_fails_that_table_only_with_a_clear_error(pg_database: st
 
 def test_manifests_reconcile_and_name_the_source_without_credentials(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, "CREATE TABLE contas (id int PRIMARY KEY)", "INSERT INTO contas SELECT generate_series(1, 10)")
-    extract_tables(pg_database, tmp_path, DAY, ["contas", "inexistente"])
+    extract_tables(pg_database, LocalObjectStore(tmp_path), DAY, ["contas", "inexistente"])
     manifests = {m.file_id: m for m in read_manifests(LocalObjectStore(tmp_path), "aurora", DAY)}
     landed, missing = manifests["contas"], manifests["inexistente"]
     assert (landed.status, landed.rows_read, landed.rows_landed, landed.rows_quarantined) == ("landed", 10, 10, 0)
@@ -238,7 +238,7 @@ def test_manifests_reconcile_and_name_the_source_without_credentials(pg_database
 def test_awkward_table_names_get_safe_lower_case_folders(pg_database: str, tmp_path: Path) -> None:
     run_sql(pg_database, 'CREATE TABLE "Pedidos Web" ("Id" int PRIMARY KEY, "Valor Total" numeric(10,2))',
             "INSERT INTO \"Pedidos Web\" VALUES (1, 9.99)")
-    [manifest] = extract_tables(pg_database, tmp_path, DAY)
+    [manifest] = extract_tables(pg_database, LocalObjectStore(tmp_path), DAY)
     assert manifest.status == "landed" and manifest.file_id.startswith("pedidos_web-")
     assert manifest.key == "postgresql:public.Pedidos Web"
     assert manifest.outputs == [f"bronze/aurora/{manifest.file_id}/extraction_date={DAY}/data.parquet"]

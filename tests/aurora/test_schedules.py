@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from ingestion.calendar import SAO_PAULO
-from orchestration.schedules import (
+from core.calendar import SAO_PAULO
+from core.schedules import (
     Schedule,
     eventbridge_expression,
     eventbridge_schedule,

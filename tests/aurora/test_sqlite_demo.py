@@ -12,14 +12,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.catalog import register_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.aurora.bronze import aurora_bronze_tables
 from ingestion.aurora.demo_db import DEMO_TABLES, DemoKeys, create_demo_database
-from ingestion.aurora.extract import ExtractOptions, aurora_configured, demo_database_path, extract_tables
+from ingestion.aurora.extract import (
+    ExtractOptions,
+    aurora_configured,
+    demo_database_path,
+    extract_tables,
+    source_url,
+)
 from ingestion.aurora.landing import day_key
 from ingestion.aurora.source import open_source
-from ingestion.catalog import register_bronze_tables
 from ingestion.cpf import is_valid_cpf
-from ingestion.settings import Settings
 
 DAY = "2025-03-10"
 
@@ -66,7 +73,7 @@ def test_demo_keys_come_from_the_other_sources(tmp_path: Path) -> None:
 
 
 def test_extracts_the_demo_with_faithful_types(demo_lake: Path) -> None:
-    manifests = extract_tables(Settings(lake=demo_lake), demo_lake, DAY)
+    manifests = extract_tables(source_url(Settings(lake=demo_lake)), LocalObjectStore(demo_lake), DAY)
     assert sorted(m.file_id for m in manifests) == sorted(DEMO_TABLES)
     assert all(m.status == "landed" and m.rows_read == m.rows_landed > 0 for m in manifests)
     contratos = pq.read_table(demo_lake / day_key("contratos", DAY))
@@ -98,7 +105,7 @@ def test_sqlite_reads_in_bounded_batches(demo_lake: Path) -> None:
     finally:
         source.close()
     assert sizes == [64, 64, 64, 64, 44]
-    extract_tables(Settings(lake=demo_lake), demo_lake, DAY, ["contratos"], options=ExtractOptions(batch_rows=64))
+    extract_tables(source_url(Settings(lake=demo_lake)), LocalObjectStore(demo_lake), DAY, ["contratos"], options=ExtractOptions(batch_rows=64))
     assert pq.read_metadata(demo_lake / day_key("contratos", DAY)).num_row_groups == 5
 
 
@@ -108,13 +115,13 @@ def test_a_value_that_does_not_fit_names_table_and_column(tmp_path: Path) -> Non
         connection.execute("CREATE TABLE contas (id INTEGER PRIMARY KEY, aberta_em TIMESTAMPTZ)")
         connection.execute("INSERT INTO contas VALUES (1, 'ontem')")
     connection.close()
-    [manifest] = extract_tables(f"sqlite:///{path}", tmp_path / "lake", DAY)
+    [manifest] = extract_tables(f"sqlite:///{path}", LocalObjectStore(tmp_path / "lake"), DAY)
     assert manifest.status == "failed"
     assert "'contas'" in (manifest.reason or "") and "'aberta_em'" in (manifest.reason or "")
 
 
 def test_demo_tables_join_in_the_bronze_views(demo_lake: Path) -> None:
-    extract_tables(Settings(lake=demo_lake), demo_lake, DAY)
+    extract_tables(source_url(Settings(lake=demo_lake)), LocalObjectStore(demo_lake), DAY)
     catalog = demo_lake / "catalog.duckdb"
     register_bronze_tables(catalog, demo_lake, aurora_bronze_tables(demo_lake))
     with duckdb.connect(str(catalog)) as connection:
@@ -132,7 +139,7 @@ def test_demo_tables_join_in_the_bronze_views(demo_lake: Path) -> None:
 def test_missing_demo_database_is_a_clear_error(tmp_path: Path) -> None:
     assert not aurora_configured(Settings(lake=tmp_path))
     with pytest.raises(RuntimeError, match=r"aurora\.sqlite does not exist"):
-        extract_tables(Settings(lake=tmp_path), tmp_path, DAY)
+        extract_tables(source_url(Settings(lake=tmp_path)), LocalObjectStore(tmp_path), DAY)
 
 
 def test_demo_tables_are_typed_empty_views_before_any_extraction(tmp_path: Path) -> None:

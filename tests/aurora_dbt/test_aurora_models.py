@@ -18,15 +18,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.calendar import SAO_PAULO
+from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.aurora.demo_db import create_demo_database
 from ingestion.aurora.extract import demo_database_path, extract_tables
-from ingestion.calendar import SAO_PAULO
-from ingestion.catalog import register_bronze_tables
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_SCHEMA
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import DbtSummary, run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import DbtSummary, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -78,13 +79,13 @@ def _partner_bronze(lake: Path) -> None:
         }
         for line, (employee, name, active, reference) in enumerate(EMPLOYEES, start=2)
     ]
-    target = lake / "bronze" / "partner_csv" / f"ingestion_date={FIRST_DAY}" / "p__vendedores.parquet"
+    target = lake / "bronze" / "partner_csv" / f"ingestion_date={FIRST_DAY}" / "p~~vendedores.csv.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=BRONZE_SCHEMA), target)
     write_manifest(
         LocalObjectStore(lake),
         FileManifest(
-            "partner_csv", FIRST_DAY, "p__vendedores", key, "etag", "landed", len(rows), len(rows), 0
+            "partner_csv", FIRST_DAY, "p~~vendedores.csv", key, "etag", "landed", len(rows), len(rows), 0
         ),
     )
 
@@ -128,7 +129,7 @@ def expected_seller_contracts(database: Path) -> list[SellerRow]:
 
 def _build(lake: Path, database: Path) -> Build:
     register_bronze_tables(lake / "catalog.duckdb", lake, all_bronze_tables(lake))
-    summary = run_dbt(["build"], lake)
+    summary = run_dbt(["build"], Settings(lake=lake))
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
         gold = connection.execute(
             "SELECT * FROM gold_build.seller_contracts ORDER BY id_funcionario_vendedor, ano, mes"
@@ -160,7 +161,7 @@ def _change_source(database: Path) -> None:
 
 
 def _extract(database: Path, lake: Path, day: str) -> None:
-    manifests = extract_tables(f"sqlite:///{database}", lake, day)
+    manifests = extract_tables(f"sqlite:///{database}", LocalObjectStore(lake), day)
     assert [manifest.status for manifest in manifests] == ["landed"] * 3, [m.reason for m in manifests]
 
 

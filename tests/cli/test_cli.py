@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from orchestration.cli import app
+from orchestration.cli import app, lakehouse_command
 from tests.support.partner_expectations import expected_salary_averages
 
 runner = CliRunner()
@@ -38,6 +39,7 @@ def test_demo_builds_gold_that_matches_its_own_inputs(tmp_path: Path) -> None:
         (int(row["idade"]), row["ativo"] == "True", int(row["ano"]), int(row["mes"])): (
             Decimal(row["salario_medio"]),
             int(row["funcionarios"]),
+            Decimal(row["salario_total"]),
         )
         for row in csv.DictReader(io.StringIO(queried.output))
     }
@@ -77,6 +79,36 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_sla_check_exits_non_zero_with_an_alert_when_the_day_job_never_ran(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sla-check", "--lake", str(tmp_path), "--date", "2025-01-02", "--deadline", "12:00"])
     assert result.exit_code == 1, result.output
-    assert '"missed"' in result.output
+    # stdout is exactly one JSON document on one line (json.loads refuses a second one)...
+    assert len(result.stdout.splitlines()) == 1, result.stdout
+    document = json.loads(result.stdout)
+    assert (document["status"], document["day"]) == ("missed", "2025-01-02")
+    # ...and that line is the CloudWatch EMF alert: metric, namespace and dimension at the top level.
+    assert document["SlaMissed"] == 1 and document["Job"] == "positional-day"
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Lakehouse"
     report = json.loads((tmp_path / "reports" / "sla-2025-01-02.json").read_text())
     assert report["status"] == "missed"
+
+
+def test_sla_check_without_a_miss_prints_one_json_document_and_no_alert(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sla-check", "--lake", str(tmp_path), "--date", "2099-01-02"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "pending"
+    assert "_aws" not in document
+
+
+def test_the_command_hint_works_without_an_active_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / ".venv" / "bin" / "lakehouse"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert lakehouse_command() == ".venv/bin/lakehouse"
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert lakehouse_command() == "lakehouse"
+    monkeypatch.setattr(sys, "argv", ["/somewhere/pytest"])
+    assert lakehouse_command() == f"{sys.executable} -m orchestration.cli"

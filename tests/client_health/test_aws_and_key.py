@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from core.settings import Backend, Settings
 from ingestion.client_health.contract import FORMATS, landing_key
 from ingestion.client_health.pseudonym import PseudonymKeyError, local_key, resolve_pseudonym_key
 from ingestion.client_health.sample_data import write_client_health_day
-from ingestion.settings import Backend, Settings
 from lambdas.client_files_landed.handler import handler
 from orchestration.events import object_created_event
 

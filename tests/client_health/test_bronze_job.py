@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
+from core.storage import LocalObjectStore
 from glue_jobs.client_health_to_bronze import run_job
 from ingestion.client_health.contract import SOURCE, bronze_key, bronze_schema, landing_key
 from ingestion.client_health.sample_data import generate_tables, write_tables
 from ingestion.manifest import FileManifest, read_manifests
-from ingestion.storage import LocalObjectStore
 
 pytestmark = pytest.mark.spark
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.gold_publication import publish_gold
+from serving.gold_publication import publish_gold
 
 TABLE = "client_health"
 PARTITIONS = {TABLE: ["convenio"]}
@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
 
     import duckdb
-    from orchestration import gold_publication
+    from serving import gold_publication
 
     catalog, lake, point = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from core.backend import build_backend, with_launcher
+from core.gate import LocalDayGate
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.client_health.contract import FILE_NAMES, SOURCE, landing_key
 from ingestion.client_health.landing import EXPECTED, day_status, describe, gate_report, handle_arrival
 from ingestion.client_health.sample_data import write_client_health_day
-from ingestion.gate import LocalDayGate
 from ingestion.manifest import read_manifest
-from ingestion.storage import LocalObjectStore
 from orchestration.dispatcher import dispatch_object_created
 
 DAY = "2025-03-10"
@@ -127,10 +129,8 @@ def test_the_lambda_handler_takes_s3_events_through_the_dispatcher(
     lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     launcher = RecordingLauncher()
-    monkeypatch.setenv("LAKEHOUSE_LAKE", str(lake))
-    monkeypatch.setattr("lambdas.runtime.job_launcher", lambda _config: launcher)
-    store = LocalObjectStore(lake)
-    outcomes = [dispatch_object_created(store, landing_key(DAY, fmt)) for fmt in ("csv", "json", "parquet")]
+    backend = with_launcher(build_backend(Settings(lake=lake)), launcher)
+    outcomes = [dispatch_object_created(backend, landing_key(DAY, fmt)) for fmt in ("csv", "json", "parquet")]
     assert [outcome[0]["action"] for outcome in outcomes] == ["waiting", "waiting", "job_started"]
     assert launcher.runs[0][0] == "client-health-to-bronze"
     assert launcher.runs[0][1]["--lake_uri"] == str(lake.resolve())

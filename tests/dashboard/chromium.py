@@ -76,23 +76,41 @@ class Chromium:
                 return message
         raise TimeoutError("no answer from Chromium")
 
-    def load(self, url: str) -> PageLoad:
-        """Navigates to ``url`` and waits for its load event plus a moment for late errors."""
+    def _call(
+        self, method: str, params: dict[str, Any] | None = None, load: PageLoad | None = None
+    ) -> dict[str, Any]:
+        request = self._send(method, params)
+        return self._until(lambda message: message.get("id") == request, load or PageLoad())
+
+    def load(self, url: str, width: int | None = None, ready: str | None = None) -> PageLoad:
+        """Navigates to ``url`` (in a phone-wide viewport when ``width`` is given) and waits for its load event,
+        then for the promise ``ready`` evaluates to, plus a moment for late errors."""
         load = PageLoad()
         for domain in ("Runtime", "Log", "Network", "Page"):
-            request = self._send(f"{domain}.enable")
-            self._until(lambda message, request=request: message.get("id") == request, load)
+            self._call(f"{domain}.enable", load=load)
+        if width is not None:
+            metrics = {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+            self._call("Emulation.setDeviceMetricsOverride", metrics, load)
+        else:
+            self._call("Emulation.clearDeviceMetricsOverride", load=load)
         self._send("Page.navigate", {"url": url})
         self._until(lambda message: message.get("method") == "Page.loadEventFired", load)
-        settle = self._send(
-            "Runtime.evaluate", {"expression": "new Promise(r => setTimeout(r, 300))", "awaitPromise": True}
+        if ready is not None:
+            self._call("Runtime.evaluate", {"expression": ready, "awaitPromise": True}, load)
+        self._call(
+            "Runtime.evaluate",
+            {"expression": "new Promise(r => setTimeout(r, 300))", "awaitPromise": True},
+            load,
         )
-        self._until(lambda message: message.get("id") == settle, load)
         return load
 
-    def evaluate(self, expression: str) -> Any:
-        request = self._send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        answer = self._until(lambda message: message.get("id") == request, PageLoad())
+    def evaluate(self, expression: str, load: PageLoad | None = None) -> Any:
+        """The value of ``expression`` (awaited when it is a promise); errors and requests it causes go to ``load``."""
+        answer = self._call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, load
+        )
+        if "exceptionDetails" in answer["result"]:
+            raise RuntimeError(str(answer["result"]["exceptionDetails"]))
         return answer["result"]["result"].get("value")
 
     def close(self) -> None:

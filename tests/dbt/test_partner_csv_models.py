@@ -2,62 +2,38 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.registry import all_bronze_tables
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from ingestion.manifest import FileManifest, write_manifest
-from ingestion.partner_csv.contract import BRONZE_SCHEMA
-from ingestion.storage import LocalObjectStore
-from orchestration.dbt_runner import run_dbt
-from orchestration.sources import all_bronze_tables
+from jobs.dbt import run_dbt
+from tests.support.partner_bronze import EmployeeRow, write_partner_bronze
 
 pytestmark = pytest.mark.slow
 DAY = "2025-05-05"
 
 
 def _bronze_file(
-    lake: Path, file_id: str, rows: list[tuple[int, int, bool, str, str]], ingested_at: str
+    lake: Path,
+    file_id: str,
+    rows: list[EmployeeRow],
+    ingested_at: str,
+    partner: str = "p",
 ) -> None:
-    key = f"landing/sftp/p/{DAY}/{file_id}.csv"
-    table = pa.Table.from_pylist(
-        [
-            {
-                "id_funcionario": employee,
-                "nome": "Nome",
-                "cpf": None,
-                "idade": age,
-                "ativo": active,
-                "salario": Decimal(salary),
-                "data_referencia": dt.date.fromisoformat(day),
-                "partner": "p",
-                "source_file": key,
-                "source_line": line,
-                "ingested_at": dt.datetime.fromisoformat(ingested_at),
-            }
-            for line, (employee, age, active, salary, day) in enumerate(rows, start=2)
-        ],
-        schema=BRONZE_SCHEMA,
-    )
-    target = lake / "bronze" / "partner_csv" / f"ingestion_date={DAY}" / f"p__{file_id}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, target)
-    write_manifest(
-        LocalObjectStore(lake),
-        FileManifest("partner_csv", DAY, f"p__{file_id}", key, "etag", "landed", len(rows), len(rows), 0),
-    )
+    write_partner_bronze(lake, DAY, file_id, rows, ingested_at, partner)
 
 
 def _build(lake: Path):  # type: ignore[no-untyped-def]
     (lake / "silver").mkdir(exist_ok=True)
     register_bronze_tables(lake / "catalog.duckdb", lake, all_bronze_tables(lake))
-    return run_dbt(["build"], lake)
+    return run_dbt(["build"], Settings(lake=lake))
 
 
 def test_build_deduplicates_and_aggregates(tmp_path: Path) -> None:
@@ -87,8 +63,30 @@ def test_build_deduplicates_and_aggregates(tmp_path: Path) -> None:
         winner = connection.execute(
             "select salario, source_file from silver.stg_partner_csv__employees where id_funcionario = 1"
         ).fetchall()
-    assert gold == [(40, False, 2025, 3, Decimal("50.00"), 1), (30, True, 2025, 4, Decimal("250.01"), 2)]
+    assert gold == [
+        (40, False, Decimal("50.00"), 1, Decimal("50.00"), 2025, 3),
+        (30, True, Decimal("250.01"), 2, Decimal("500.01"), 2025, 4),
+    ]
     assert winner == [(Decimal("300.00"), f"landing/sftp/p/{DAY}/second.csv")]
+
+
+def test_two_partners_sharing_an_employee_id_both_count(tmp_path: Path) -> None:
+    # Employee ids are each partner's own: acme's employee 7 is not sul's employee 7.
+    _bronze_file(tmp_path, "f", [(7, 30, True, "100.00", "2025-04-01")], "2025-05-05T10:00:00+00:00", "acme")
+    _bronze_file(tmp_path, "f", [(7, 30, True, "301.00", "2025-04-01")], "2025-05-05T11:00:00+00:00", "sul")
+
+    summary = _build(tmp_path)
+
+    assert summary.success, summary.failures
+    with duckdb.connect(str(tmp_path / "catalog.duckdb")) as connection:
+        silver = connection.execute(
+            "select partner, id_funcionario, salario from silver.stg_partner_csv__employees order by partner"
+        ).fetchall()
+        gold = connection.execute(
+            "select salario_medio, funcionarios, salario_total from gold_build.salary_averages"
+        ).fetchall()
+    assert silver == [("acme", 7, Decimal("100.00")), ("sul", 7, Decimal("301.00"))]
+    assert gold == [(Decimal("200.50"), 2, Decimal("401.00"))]
 
 
 def test_reconciliation_test_fails_when_a_manifest_disagrees_with_bronze(tmp_path: Path) -> None:
@@ -96,7 +94,7 @@ def test_reconciliation_test_fails_when_a_manifest_disagrees_with_bronze(tmp_pat
     write_manifest(
         LocalObjectStore(tmp_path),
         FileManifest(
-            "partner_csv", DAY, "p__only", f"landing/sftp/p/{DAY}/only.csv", "etag", "landed", 2, 2, 0
+            "partner_csv", DAY, "p~~only.csv", f"landing/sftp/p/{DAY}/only.csv", "etag", "landed", 2, 2, 0
         ),
     )
 

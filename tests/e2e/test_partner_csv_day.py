@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
+from core.backend import build_backend
+from core.settings import Settings
 from orchestration.dispatcher import dispatch_object_created
 from orchestration.pipeline import run_day
 from tests.support.partner_expectations import expected_salary_averages
@@ -49,12 +49,12 @@ def _deliver(lake: Path, relative: str, content: bytes, minute: int) -> Path:
     return path
 
 
-def _gold(lake: Path) -> dict[tuple[int, bool, int, int], tuple[Decimal, int]]:
+def _gold(lake: Path) -> dict[tuple[int, bool, int, int], tuple[Decimal, int, Decimal]]:
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
         rows = connection.execute(
-            "select idade, ativo, ano, mes, salario_medio, funcionarios from gold.salary_averages"
+            "select idade, ativo, ano, mes, salario_medio, funcionarios, salario_total from gold.salary_averages"
         ).fetchall()
-    return {(idade, ativo, ano, mes): (salario, count) for idade, ativo, ano, mes, salario, count in rows}
+    return {(idade, ativo, ano, mes): (average, count, total) for idade, ativo, ano, mes, average, count, total in rows}
 
 
 def _tree_digest(folder: Path) -> str:
@@ -78,7 +78,7 @@ def day_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path],
         _deliver(lake, f"sftp/acme/{DAY}/correcao.csv", CORRECTION_FILE.encode(), 2),
     ]
     _deliver(lake, f"sftp/acme/{DAY}/notas.csv", b"id;nota\n1;ok\n", 3)
-    report = run_day(Settings(lake=lake), DAY)
+    report = run_day(build_backend(Settings(lake=lake)), DAY)
     return lake, files, report
 
 
@@ -87,7 +87,8 @@ def test_gold_equals_an_independent_computation(day_run: tuple[Path, list[Path],
     assert report["status"] == "succeeded", report
     expected = expected_salary_averages(files)
     assert _gold(lake) == expected
-    assert expected[(30, True, 2025, 3)] == (Decimal("1333.73"), 4)  # Bruno's correction replaced 2000.25
+    # Bruno's correction replaced 2000.25
+    assert expected[(30, True, 2025, 3)] == (Decimal("1333.73"), 4, Decimal("5334.90"))
 
 
 def test_bad_rows_and_the_bad_file_are_quarantined_and_counted(
@@ -132,11 +133,10 @@ def test_rerun_and_repeated_events_change_nothing(day_run: tuple[Path, list[Path
     lake, files, first_report = day_run
     gold_before = _tree_digest(lake / "gold" / "salary_averages")
     bronze_before = _tree_digest(lake / "bronze")
-    store = LocalObjectStore(lake)
-    repeated = dispatch_object_created(store, f"landing/sftp/acme/{DAY}/funcionarios.csv")
+    repeated = dispatch_object_created(build_backend(Settings(lake=lake)), f"landing/sftp/acme/{DAY}/funcionarios.csv")
     assert repeated[0]["action"] == "duplicate"
 
-    second_report = run_day(Settings(lake=lake), DAY)
+    second_report = run_day(build_backend(Settings(lake=lake)), DAY)
 
     assert second_report["status"] == "succeeded"
     assert second_report["sources"] == first_report["sources"]

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pymysql
 import pytest
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from serving.mysql import (
     EMPLOYEES_TABLE,
     MySqlColumn,
@@ -209,7 +209,7 @@ def write_silver(catalog: Path, rows: list[dict[str, Any]]) -> None:
     with duckdb.connect(str(catalog)) as connection:
         connection.execute("CREATE SCHEMA silver")
         connection.register("rows", table)
-        connection.execute("CREATE TABLE silver.stg_partner_csv__employees AS SELECT * FROM rows")
+        connection.execute("CREATE TABLE silver.int_partner_csv__employees_latest AS SELECT * FROM rows")
 
 
 def silver_row(ident: int, cpf: str | None, salary: str, hour: int, source: str = "f.csv") -> dict[str, Any]:

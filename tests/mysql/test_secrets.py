@@ -10,9 +10,9 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
-from ingestion.settings import Backend, Settings
+from core.secrets import SecretUnavailableError, resolve_secret
+from core.settings import Backend, Settings
 from serving.mysql import EMPLOYEES_TABLE, configured_mysql_url, parse_mysql_url, publish_batches
-from serving.secrets import SecretUnavailableError, resolve_secret
 from tests.mysql.rows import batches
 
 REGION = "us-east-1"

@@ -10,6 +10,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from core.storage import LocalObjectStore
 from glue_jobs import partner_csv_to_bronze
 from glue_jobs.partner_csv_to_bronze import bronze_key, run_job
 from ingestion import spark_records
@@ -18,7 +19,6 @@ from ingestion.partner_csv.contract import MAX_FIELD_CHARS, SOURCE, parse_landin
 from ingestion.partner_csv.validation import detect_format
 from ingestion.quarantine import quarantined_rows_key
 from ingestion.spark_landing import SparkJobFailed
-from ingestion.storage import LocalObjectStore
 
 pytestmark = pytest.mark.spark
 

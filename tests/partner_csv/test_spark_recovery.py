@@ -26,7 +26,7 @@ CHILD = textwrap.dedent(
     from glue_jobs.partner_csv_to_bronze import run_job
     from ingestion.manifest import read_manifest
     from ingestion.spark_landing import SparkJobFailed
-    from ingestion.storage import LocalObjectStore
+    from core.storage import LocalObjectStore
 
     lake, day = sys.argv[1], "2025-03-10"
     options = {

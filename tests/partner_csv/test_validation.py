@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ingestion.lake import escape_id_part
+from core.layout import escape_id_part
 from ingestion.partner_csv.contract import COMMA, SEMICOLON, parse_landing_key
 from ingestion.partner_csv.validation import CP1252, UTF8, InvalidUpload, detect_format
 

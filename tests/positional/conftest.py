@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.storage import LocalObjectStore
+from core.storage import LocalObjectStore
 
 
 @pytest.fixture

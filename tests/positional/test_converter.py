@@ -13,7 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.catalog import register_bronze_tables
+from core.catalog import register_bronze_tables
+from core.storage import LocalObjectStore
 from ingestion.manifest import read_manifest
 from ingestion.positional import converter as converter_module
 from ingestion.positional import parse as parse_module
@@ -27,7 +28,6 @@ from ingestion.positional.converter import (
 from ingestion.positional.layout import load_layouts
 from ingestion.positional.reader import LineReader
 from ingestion.positional.tables import positional_bronze_tables
-from ingestion.storage import LocalObjectStore
 
 DAY = "2024-01-15"
 LAYOUTS = load_layouts()

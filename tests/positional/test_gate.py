@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ingestion.gate import DayGate, LocalDayGate, S3DayGate, open_day
+from core.gate import DayGate, LocalDayGate, S3DayGate, open_day
 
 EXPECTED = [f"file_{index}" for index in range(7)]
 # Ten deliveries per round: the seven files plus three duplicates of them.

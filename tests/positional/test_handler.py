@@ -13,12 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.gate import LocalDayGate
+from core.gate import LocalDayGate
+from core.storage import LocalObjectStore, S3ObjectStore
 from ingestion.positional.converter import landing_key
 from ingestion.positional.layout import load_layouts
 from ingestion.positional.sample_data import write_sample_day
-from ingestion.storage import LocalObjectStore, S3ObjectStore
-from lambdas import runtime
 from lambdas.positional_to_parquet.handler import handler
 from orchestration.events import object_created_event
 
@@ -43,7 +42,7 @@ def local_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[LocalOb
     monkeypatch.setenv("LAKEHOUSE_LAKE", str(tmp_path / "lake"))
     monkeypatch.setenv("LAKEHOUSE_GLUE_JOB_POSITIONAL", "positional-day")
     launcher = RecordingLauncher()
-    monkeypatch.setattr(runtime, "job_launcher", lambda config: launcher)
+    monkeypatch.setattr("core.backend.local_glue_launcher", lambda _settings, _layout: launcher)
     return LocalObjectStore(tmp_path / "lake"), launcher
 
 

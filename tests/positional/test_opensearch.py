@@ -13,7 +13,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
+from core.settings import Settings
 from serving.opensearch import (
     BulkPublishError,
     IndexSpec,

@@ -19,17 +19,17 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from core.backend import build_backend
+from core.launchers import LocalJobLauncher
+from core.settings import Settings
+from core.storage import LocalObjectStore
 from glue_jobs import positional_day as glue_positional_day
-from ingestion.jobs import LocalJobLauncher
 from ingestion.positional.sample_data import write_sample_day
-from ingestion.settings import Settings
-from ingestion.storage import LocalObjectStore
-from lambdas import runtime
+from jobs.job_record import read_job_record
+from jobs.positional_day import run_positional_day
+from jobs.sla_check import MET, MISSED, check_sla
 from lambdas.positional_to_parquet.handler import handler
 from orchestration.events import object_created_event
-from orchestration.job_record import read_job_record
-from orchestration.positional_day import run_positional_day
-from orchestration.sla import MET, MISSED, check_sla
 from tests.support.fake_opensearch import FakeOpenSearch, running_fake_opensearch
 
 pytestmark = pytest.mark.slow
@@ -129,10 +129,10 @@ def positional_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Positio
         records: list[dict[str, Any]] = []
 
         def day_job(options: dict[str, str]) -> None:
-            records.append(run_positional_day(Settings(), options["day"], clock=lambda: next(ticks)))
+            records.append(run_positional_day(build_backend(Settings()), options["day"], clock=lambda: next(ticks)))
 
         launcher = LocalJobLauncher({JOB: day_job})
-        patch.setattr(runtime, "job_launcher", lambda _config: launcher)
+        patch.setattr("core.backend.local_glue_launcher", lambda _settings, _layout: launcher)
         try:
             keys = write_sample_day(store, DAY, rows=ROWS, seed=20240115)
             outcomes = []
@@ -143,7 +143,7 @@ def positional_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Positio
                 )
                 outcomes.extend(handler(event, None))
             first = _snapshot(root, records[-1], fake)
-            rerun = _snapshot(root, run_positional_day(Settings(), DAY, clock=lambda: next(ticks)), fake)
+            rerun = _snapshot(root, run_positional_day(build_backend(Settings()), DAY, clock=lambda: next(ticks)), fake)
             yield PositionalDay(root, keys, list(launcher.runs), outcomes, first, rerun)
         finally:
             patch.undo()
@@ -239,7 +239,7 @@ def test_a_job_that_cannot_run_still_leaves_a_failed_record(tmp_path: Path) -> N
     assert record["errors"] and "catalog.duckdb" in record["errors"][0]
     assert not (root / "gold" / INDEX).exists()
     late = dt.datetime(2024, 1, 15, 15, 1, tzinfo=dt.UTC)
-    assert check_sla(root, DAY, dt.time(12), late, emit=lambda _line: None).status == MISSED
+    assert check_sla(LocalObjectStore(root), DAY, dt.time(12), late, emit=lambda _line: None).status == MISSED
 
 
 def test_the_glue_entry_point_refuses_an_s3_lake() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.storage import LocalObjectStore
 from ingestion.positional.converter import convert_file
 from ingestion.positional.sample_data import BAD_LINE_SHARE, write_sample_day
-from ingestion.storage import LocalObjectStore
 
 DAY = "2024-01-15"
 

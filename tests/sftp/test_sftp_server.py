@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from ingestion.calendar import today_in_sao_paulo
+from core.calendar import today_in_sao_paulo
 from orchestration.sftp_server import SftpLayout, _PartnerSsh, load_or_create_host_key
 from tests.sftp.conftest import Endpoint, make_key, session_lines, wait_for_sessions
 from tests.support.requirements import require_executable

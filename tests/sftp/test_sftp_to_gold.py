@@ -8,8 +8,10 @@ import duckdb
 import pytest
 from pydantic import SecretStr
 
-from ingestion.settings import Settings
-from orchestration.pipeline import catalog_path, run_day
+from core.backend import build_backend
+from core.layout import LakeLayout
+from core.settings import Settings
+from orchestration.pipeline import run_day
 from serving.mysql import EMPLOYEES_TABLE, parse_mysql_url
 from tests.sftp.conftest import Endpoint
 from tests.support.mariadb import mariadb_server, mariadb_url
@@ -51,7 +53,7 @@ def test_uploads_end_as_gold_rows_and_mysql_rows_after_the_daily_run(
         cursor.execute(f"DROP TABLE IF EXISTS `{EMPLOYEES_TABLE.name}`")
     connection.close()
 
-    report = run_day(Settings(lake=endpoint.lake, mysql_url=SecretStr(mariadb_url)), DAY)
+    report = run_day(build_backend(Settings(lake=endpoint.lake, mysql_url=SecretStr(mariadb_url))), DAY)
 
     assert report["status"] == "succeeded", report
     summary = report["sources"]["partner_csv"]
@@ -61,7 +63,7 @@ def test_uploads_end_as_gold_rows_and_mysql_rows_after_the_daily_run(
         5,
         0,
     )
-    with duckdb.connect(str(catalog_path(endpoint.lake.resolve())), read_only=True) as connection:
+    with duckdb.connect(str(LakeLayout.local(endpoint.lake).catalog_path), read_only=True) as connection:
         gold = connection.execute(
             "select idade, ativo, ano, mes, salario_medio, funcionarios"
             " from gold.salary_averages order by all"

@@ -44,13 +44,19 @@ def _read_file(path: Path) -> list[Row]:
     return rows
 
 
+def _partner(path: Path) -> str:
+    """The partner of a landed file: ``landing/sftp/<partner>/<day>/<name>``."""
+    return path.parent.parent.name
+
+
 def expected_salary_averages(
     files_in_delivery_order: list[Path],
-) -> dict[tuple[int, bool, int, int], tuple[Decimal, int]]:
-    latest: dict[tuple[int, dt.date], Row] = {}
+) -> dict[tuple[int, bool, int, int], tuple[Decimal, int, Decimal]]:
+    """(idade, ativo, ano, mes) -> (salario_medio, funcionarios, salario_total)."""
+    latest: dict[tuple[str, int, dt.date], Row] = {}
     for path in files_in_delivery_order:
         for row in _read_file(path):
-            latest[(row["id"], row["data"])] = row  # type: ignore[index]
+            latest[(_partner(path), row["id"], row["data"])] = row  # type: ignore[index]
     groups: dict[tuple[int, bool, int, int], list[Row]] = defaultdict(list)
     for row in latest.values():
         day: dt.date = row["data"]  # type: ignore[assignment]
@@ -60,7 +66,8 @@ def expected_salary_averages(
             (sum((row["salario"] for row in rows), Decimal(0)) / len(rows)).quantize(
                 Decimal("0.01"), ROUND_HALF_UP
             ),  # type: ignore[misc]
-            len({row["id"] for row in rows}),
+            len(rows),
+            sum((row["salario"] for row in rows), Decimal(0)),  # type: ignore[misc]
         )
         for key, rows in groups.items()
     }

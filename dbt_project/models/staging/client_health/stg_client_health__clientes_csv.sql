@@ -1,5 +1,3 @@
-{{ config(materialized="view") }}
-
 with
 
 source as (
@@ -28,7 +26,7 @@ renamed as (
         estado as estado_original,
         pais_cadastro as pais,
         logradouro,
-        cast(numero as varchar) as numero_original,
+        {{ double_text('numero') }} as numero_original,
         -- The seed system writes house numbers as decimals (123.0); only whole numbers are numbers.
         case when numero = floor(numero) then cast(numero as integer) end as numero,
         bairro,

@@ -1,8 +1,16 @@
+-- The partner rows of each delivery day, one per (partner, id_funcionario, data_referencia) within the
+-- day: a later upload of the same day replaces an earlier one. Incremental by ingestion date: a build
+-- reads only the bronze partitions of the days it processes and overwrites those days' rows
+-- (ingestion_days_filter). The latest delivery across days is int_partner_csv__employees_latest.
+-- The partition column comes last, as Athena requires for Hive tables.
 with
 
 source as (
 
     select * from {{ source('partner_csv', 'employees') }}
+    {% if is_incremental() %}
+        where {{ ingestion_days_filter('ingestion_date') }}
+    {% endif %}
 
 ),
 
@@ -20,19 +28,19 @@ renamed as (
         source_file,
         source_line,
         ingested_at,
-        ingestion_date
+        cast(ingestion_date as date) as ingestion_date
     from source
 
 ),
 
-latest_delivery as (
+latest_of_the_day as (
 
-    -- A later upload of the same employee and reference date replaces the earlier one.
+    -- Employee ids are each partner's own: two partners may both have an employee 1, and both are kept.
     select
         *,
         row_number() over (
-            partition by id_funcionario, data_referencia
-            order by ingested_at desc, ingestion_date desc, source_file desc, source_line desc
+            partition by partner, id_funcionario, data_referencia, ingestion_date
+            order by ingested_at desc, source_file desc, source_line desc
         ) as delivery_rank
     from renamed
 
@@ -51,8 +59,10 @@ deduplicated as (
         partner,
         source_file,
         source_line,
-        ingested_at
-    from latest_delivery
+        ingested_at,
+        {{ current_build_id() }} as dbt_build_id,
+        ingestion_date
+    from latest_of_the_day
     where delivery_rank = 1
 
 )

@@ -1,0 +1,94 @@
+"""``lakehouse sandbox``: moto's AWS APIs on 127.0.0.1 in this process, Athena statements executed.
+
+Every service moto serves is there (S3, Glue, Athena, Secrets Manager, SNS, CloudWatch, EventBridge,
+Scheduler, Step Functions, DynamoDB, CloudFormation, STS, ...); Step Functions definitions execute.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from sandbox.athena import AthenaExecution, install_executing_athena
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: its endpoint, the environment that points clients at it, its Athena log."""
+
+    host: str
+    port: int
+    statement_log: Path | None
+    _stop: Callable[[], None] = field(repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to use the sandbox as its AWS account (boto3, awswrangler, dbt-athena)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            **FAKE_CREDENTIALS,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def executions(self) -> list[AthenaExecution]:
+        """Every Athena statement received so far, in order, with its outcome."""
+        from sandbox.athena import recorded_executions
+
+        return recorded_executions()
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def start_sandbox(port: int = 0, host: str = "127.0.0.1", statement_log: Path | None = None) -> Sandbox:
+    """Starts the sandbox in a background thread of this process; ``port=0`` picks a free port.
+
+    ``statement_log``: a JSON Lines file receiving every Athena statement and its outcome."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns everything else
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    endpoint = f"http://{bound_host}:{bound_port}"
+    install_executing_athena(endpoint, statement_log)
+    response = requests.post(
+        f"{endpoint}/moto-api/config",
+        json={"stepfunctions": {"execute_state_machine": True}},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return Sandbox(host=bound_host, port=bound_port, statement_log=statement_log, _stop=server.stop)
+
+
+def environment_lines(sandbox: Sandbox) -> list[str]:
+    return [f"export {name}={value}" for name, value in sandbox.environment().items()]
+
+
+def serve_sandbox(port: int, statement_log: Path | None = None, echo: Callable[[str], None] = print) -> None:
+    """Runs the sandbox until interrupted, after printing the environment to use it."""
+    sandbox = start_sandbox(port, statement_log=statement_log)
+    echo(f"AWS sandbox on {sandbox.endpoint} (Athena statements run on DuckDB). Use it with:")
+    for line in environment_lines(sandbox):
+        echo(line)
+    if statement_log is not None:
+        echo(f"# Athena statements are recorded in {statement_log}")
+    echo("# Ctrl-C stops it; everything it holds is in memory and goes with it.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
