@@ -87,7 +87,7 @@ def test_each_dispatched_file_gets_one_outcome_line_and_the_gold_refresh_time(
     assert rejected_lines[0].startswith(
         "quarantined landing/sftp/acme/2025-03-10/wrong.csv: 1 row read, 0 landed, 1 quarantined (file:rejected=1; "
     )
-    assert "header does not match" in rejected_lines[0]
+    assert "header lacks required column" in rejected_lines[0]
     # One note per poll that dispatched something (the second poll finds nothing new).
     assert [line for line in lines if line.startswith("gold refreshes")] == [
         "gold refreshes at the next daily-run, 2025-03-10 23:00 America/Sao_Paulo, for 2025-03-10"
