@@ -25,6 +25,22 @@ def safe_name(value: str) -> str:
     return f"{cleaned}-{hashlib.sha256(value.encode()).hexdigest()[:8]}"
 
 
+# Kept as written; every other character (and a leading dot) becomes ``~`` + two hex digits per UTF-8
+# byte. ``~`` is always escaped, so ``~~`` never occurs inside a part and safely separates parts.
+_ID_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+ID_SEPARATOR = "~~"
+
+
+def escape_id_part(value: str) -> str:
+    escaped = []
+    for position, character in enumerate(value):
+        if character in _ID_KEEP and not (position == 0 and character == "."):
+            escaped.append(character)
+        else:
+            escaped.extend(f"~{byte:02X}" for byte in character.encode())
+    return "".join(escaped) or "~"
+
+
 def landing_prefix(source_prefix: str, day: str | None = None) -> str:
     return f"{LANDING}/{source_prefix}" + (f"/{day}" if day else "")
 
@@ -73,12 +89,14 @@ class LandedFile:
     owner: str | None = None
 
     @property
-    def stem(self) -> str:
-        return self.name.rsplit(".", 1)[0]
-
-    @property
     def file_id(self) -> str:
-        return safe_name(f"{self.owner}__{self.stem}" if self.owner else self.stem)
+        """The object's id within its source and day (every key built from it also carries the day).
+
+        An injective escape of the owner and the full name, extension and case kept: two different
+        keys of one day can never share an id, whatever characters partners put in their names.
+        """
+        name = escape_id_part(self.name)
+        return f"{escape_id_part(self.owner)}{ID_SEPARATOR}{name}" if self.owner is not None else name
 
 
 CATALOG_FILE = "catalog.duckdb"

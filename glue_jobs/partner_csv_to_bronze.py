@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
-from core.storage import store_for_uri
+from core.storage import ObjectStore, store_for_uri
 from glue_jobs.options import job_spark_session, resolve_options
+from ingestion.csv_header import HeaderError
 from ingestion.glue_registration import register_written_bronze
-from ingestion.manifest import FileManifest, write_manifest
-from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, QUARANTINE_TABLE, SOURCE
-from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows, split_lines
-from ingestion.quarantine import quarantined_rows_key
-from ingestion.spark_output import write_single_parquet
+from ingestion.manifest import FileManifest
+from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, MAX_FIELD_CHARS, QUARANTINE_TABLE, SOURCE
+from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows
+from ingestion.partner_csv.validation import HEAD_BYTES, header_layout
+from ingestion.spark_landing import LandingTarget, ParsedFile, UnreadableFile, land_file
+from ingestion.spark_records import LINE, read_text_records
 
 OPTIONS = (
     "lake_uri",
@@ -29,58 +30,53 @@ OPTIONS = (
 )
 
 
+def bronze_stem(day: str, file_id: str) -> str:
+    return f"{BRONZE_TABLE.prefix}/ingestion_date={day}/{file_id}"
+
+
 def bronze_key(day: str, file_id: str) -> str:
-    return f"{BRONZE_TABLE.prefix}/ingestion_date={day}/{file_id}.parquet"
+    """The bronze file of a delivery that fits one part (larger ones are ``<stem>~~part-NNNNN.parquet``)."""
+    return f"{bronze_stem(day, file_id)}.parquet"
+
+
+def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str, str]) -> FileManifest:
+    key, encoding, dialect = options["source_key"], options["encoding"], DIALECTS[options["dialect"]]
+    target = LandingTarget(
+        source=SOURCE,
+        day=options["day"],
+        file_id=options["file_id"],
+        key=key,
+        etag=options["etag"],
+        bronze_stem=bronze_stem(options["day"], options["file_id"]),
+        line_column=LINE,
+    )
+
+    def read() -> ParsedFile:
+        # Invalid dates must become null (and be quarantined), not raise on the legacy-parser ambiguity.
+        spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+        text = read_text_records(spark, store.uri(key), encoding, quoted=True, skip_header=True)
+        try:
+            header = header_layout(store.read_bytes(key, HEAD_BYTES), encoding, dialect)
+        except HeaderError as exc:
+            raise UnreadableFile(f"{key}: {exc}", rows=text.rows_read) from exc
+        parsed = parse_rows(
+            text.records, dialect, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records
+        )
+        return ParsedFile(
+            rows_read=text.rows_read,
+            bronze=bronze_rows(parsed, options["partner"], key, options["ingested_at"]),
+            quarantined=quarantined_rows(parsed, key),
+            in_order=not text.multi_line_records,
+            files=text.splits,
+            notes=header.notes(),
+        )
+
+    return land_file(spark, store, target, read)
 
 
 def run_job(spark: SparkSession, options: dict[str, str]) -> FileManifest:
-    # Invalid dates must become null (and be quarantined), not raise on the legacy-parser ambiguity.
-    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
     store = store_for_uri(options["lake_uri"])
-    day, file_id, source_key = options["day"], options["file_id"], options["source_key"]
-    dialect = DIALECTS[options["dialect"]]
-
-    files = spark.read.format("binaryFile").load(store.uri(source_key))
-    # One file arrives as one binary row: spread its lines over the cores before the per-line work.
-    lines = split_lines(files, options["encoding"]).repartition(spark.sparkContext.defaultParallelism)
-    parsed = parse_rows(lines, dialect).persist()
-    try:
-        counts = {
-            row["code"]: int(row["count"])
-            for row in parsed.groupBy(F.col("reason.code").alias("code")).count().collect()
-        }
-        rows_landed = counts.pop(None, 0)
-        rows_quarantined = sum(counts.values())
-        write_single_parquet(
-            bronze_rows(parsed, options["partner"], source_key, options["ingested_at"]),
-            store,
-            bronze_key(day, file_id),
-            order_by="source_line",
-        )
-        rejected_key = quarantined_rows_key(SOURCE, day, file_id)
-        if rows_quarantined:
-            write_single_parquet(
-                quarantined_rows(parsed, source_key), store, rejected_key, order_by="source_line"
-            )
-        else:
-            store.delete(rejected_key)
-    finally:
-        parsed.unpersist()
-
-    manifest = FileManifest(
-        source=SOURCE,
-        day=day,
-        file_id=file_id,
-        key=source_key,
-        etag=options["etag"],
-        status="landed",
-        rows_read=rows_landed + rows_quarantined,
-        rows_landed=rows_landed,
-        rows_quarantined=rows_quarantined,
-        quarantined_by_reason=dict(sorted(counts.items())),
-        outputs=[bronze_key(day, file_id), *([rejected_key] if rows_quarantined else [])],
-    )
-    write_manifest(store, manifest)
+    manifest = land_partner_file(spark, store, options)
     register_written_bronze(store, [BRONZE_TABLE, QUARANTINE_TABLE])
     return manifest
 

@@ -28,8 +28,12 @@ class FileManifest:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     outputs: list[str] = field(default_factory=list)
+    # What landed differently from the contract without losing a row (e.g. a missing optional column).
+    notes: list[str] = field(default_factory=list)
 
     def check(self) -> None:
+        if self.status == "failed":
+            return  # a failed file's counts are what was seen before it failed; its reason says why
         if self.rows_read != self.rows_landed + self.rows_quarantined:
             raise ReconciliationError(
                 f"{self.key}: rows read {self.rows_read} != landed {self.rows_landed}"

@@ -1,22 +1,85 @@
-"""Spark writes directories of part files; the lake wants one deterministic file per input, published whole."""
+"""Spark writes directories of part files; the lake gets them written aside, counted, then published whole.
+
+A file's output is one Parquet file per read split (``spark_records.SPLIT_BYTES`` of input each), so
+a small input gives one file and a huge one a few dozen files of Athena-friendly size, never
+thousands of tiny ones. One part is published as ``<stem>.parquet``, several as
+``<stem>~~part-NNNNN.parquet`` (``~~`` cannot occur inside a file id, so no other file's parts match).
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 
 from core.storage import ObjectStore
 
+PART_MARK = "~~part-"
 
-def write_single_parquet(frame: DataFrame, store: ObjectStore, target_key: str, order_by: str) -> None:
-    """Writes aside, then moves the one part file to ``target_key``: readers never see a partial file."""
-    staging = f"_staging/{uuid.uuid4().hex}"
-    try:
-        frame.coalesce(1).sortWithinPartitions(order_by).write.mode("overwrite").parquet(store.uri(staging))
-        parts = [info.key for info in store.list(staging) if info.key.rsplit("/", 1)[-1].startswith("part-")]
-        if len(parts) != 1:
-            raise RuntimeError(f"expected one Parquet part for {target_key}, Spark wrote {len(parts)}")
-        store.move(parts[0], target_key)
-    finally:
-        store.delete_prefix(staging)
+
+@dataclass(frozen=True)
+class StagedParquet:
+    """Parts written under a staging prefix, with the row count read back from their footers."""
+
+    prefix: str
+    parts: tuple[str, ...]
+    rows: int
+
+
+def write_parquet_aside(
+    spark: SparkSession,
+    frame: DataFrame,
+    store: ObjectStore,
+    *,
+    files: int,
+    order_by: str | None,
+    gather: bool = False,
+) -> StagedParquet:
+    """Writes ``frame`` as at most ``files`` Parquet parts under a fresh staging prefix and counts them.
+
+    ``gather``: shuffle the rows into the parts instead of merging partitions; for a few rows (the
+    rejected ones) out of many, so the parse upstream keeps running on every core.
+    """
+    prefix = f"_staging/{uuid.uuid4().hex}"
+    shaped = frame.repartition(max(files, 1)) if gather else frame.coalesce(max(files, 1))
+    if order_by is not None:
+        shaped = shaped.sortWithinPartitions(order_by)
+    shaped.write.mode("overwrite").parquet(store.uri(prefix))
+    parts = tuple(
+        info.key
+        for info in store.list(prefix)
+        if info.key.rsplit("/", 1)[-1].startswith("part-") and info.key.endswith(".parquet")
+    )
+    # Counted from what was written (Parquet footers), not from the plan that produced it.
+    rows = spark.read.parquet(*(store.uri(part) for part in parts)).count() if parts else 0
+    return StagedParquet(prefix=prefix, parts=parts, rows=rows)
+
+
+def published_keys(stem: str, parts: int) -> list[str]:
+    if parts <= 1:
+        return [f"{stem}.parquet"]
+    return [f"{stem}{PART_MARK}{index:05d}.parquet" for index in range(parts)]
+
+
+def remove_published(store: ObjectStore, stem: str) -> None:
+    """Deletes what an earlier run published for ``stem`` (one file or its parts)."""
+    store.delete(f"{stem}.parquet")
+    folder, _, name = stem.rpartition("/")
+    for info in store.list(folder):
+        if info.key.rsplit("/", 1)[-1].startswith(f"{name}{PART_MARK}"):
+            store.delete(info.key)
+
+
+def publish_parquet(store: ObjectStore, staged: StagedParquet, stem: str) -> list[str]:
+    """Replaces what ``stem`` held by the staged parts; returns the published keys."""
+    remove_published(store, stem)
+    targets = published_keys(stem, len(staged.parts))
+    for part, target in zip(sorted(staged.parts), targets, strict=False):
+        store.move(part, target)
+    discard(store, staged)
+    return targets if staged.parts else []
+
+
+def discard(store: ObjectStore, staged: StagedParquet) -> None:
+    store.delete_prefix(staged.prefix)

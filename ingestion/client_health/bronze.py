@@ -1,144 +1,155 @@
 """The client-files Glue job's work: a day's three files -> bronze Parquet, rejected rows, one manifest each.
 
-A file that cannot be read at all (not Parquet, a CSV header that is not the contract's, a JSON file
-that is neither JSON Lines nor a valid array, a Parquet file missing contract columns) is copied to
-quarantine with its reason and lands nothing; the other files of the day still land.
+Each file goes through the shared Spark landing skeleton (``ingestion.spark_landing``) with its own
+read. A file that cannot be read at all (not Parquet, a CSV header lacking a required column, a JSON
+file that is neither JSON Lines nor a valid array, a Parquet file missing contract columns) is
+copied to quarantine with its reason and lands nothing; the other files of the day still land.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
-from py4j.protocol import Py4JJavaError
-from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from core.storage import ObjectStore
+from ingestion import spark_landing
 from ingestion.client_health import transforms
 from ingestion.client_health.contract import COLUMNS, FORMATS, SOURCE, bronze_key, file_id, landing_key
-from ingestion.client_health.validation import HEAD_BYTES, InvalidDelivery, check_delivery, json_layout
-from ingestion.manifest import FileManifest, write_manifest
+from ingestion.client_health.validation import (
+    HEAD_BYTES,
+    InvalidDelivery,
+    check_delivery,
+    csv_header,
+    json_layout,
+)
+from ingestion.csv_header import MAX_FIELD_CHARS
+from ingestion.manifest import FileManifest
 from ingestion.partner_csv.validation import detect_encoding
-from ingestion.quarantine import quarantine_file, quarantined_rows_key
-from ingestion.spark_output import write_single_parquet
+from ingestion.spark_landing import SPARK_ERRORS, LandingTarget, ParsedFile, UnreadableFile
+from ingestion.spark_records import LINE, SPLIT_BYTES, TextRecords, read_text_records
+
+_CORRUPT = "_corrupt_record"
 
 
-class UnreadableFile(ValueError):
-    pass
-
-
-def _unreadable(key: str, fmt: str, exc: BaseException) -> str:
+def _unreadable(key: str, fmt: str, exc: BaseException) -> UnreadableFile:
     text = str(exc).strip()
-    return f"{key}: not a readable {fmt} file: {text.splitlines()[0] if text else type(exc).__name__}"
+    return UnreadableFile(
+        f"{key}: not a readable {fmt} file: {text.splitlines()[0] if text else type(exc).__name__}"
+    )
 
 
-def _text(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> DataFrame:
+def _parsed(
+    parsed: DataFrame, fmt: str, key: str, ingested_at: str, rows_read: int, files: int
+) -> ParsedFile:
+    return ParsedFile(
+        rows_read=rows_read,
+        bronze=transforms.bronze_rows(parsed, fmt, key, ingested_at),
+        quarantined=transforms.quarantined_rows(parsed, key),
+        in_order=False,
+        files=files,
+    )
+
+
+def _lines(spark: SparkSession, store: ObjectStore, key: str, head: bytes, *, csv: bool) -> TextRecords:
     encoding, _bom = detect_encoding(head, complete=len(head) < HEAD_BYTES)
-    files = spark.read.format("binaryFile").load(store.uri(key))
-    return files.select(F.regexp_replace(F.decode(F.col("content"), encoding), "^\ufeff", "").alias("text"))
+    return read_text_records(spark, store.uri(key), encoding, quoted=csv, skip_header=csv)
 
 
-def read_parquet(spark: SparkSession, store: ObjectStore, key: str, _head: bytes) -> DataFrame:
-    frame = spark.read.parquet(store.uri(key))
+def read_parquet(
+    spark: SparkSession, store: ObjectStore, key: str, _head: bytes
+) -> tuple[DataFrame, int, int]:
+    try:
+        frame = spark.read.parquet(store.uri(key))
+        rows = frame.count()  # from the footers: also proves the file is Parquet throughout
+    except SPARK_ERRORS as exc:
+        raise _unreadable(key, "parquet", exc) from exc
     missing = [name for name in COLUMNS["parquet"] if name not in frame.columns]
     if missing:
-        raise UnreadableFile(f"{key}: missing contract columns {', '.join(missing)}")
-    numbered = frame.select("*", (F.col("_metadata.row_index") + 1).cast("long").alias("source_row"))
-    return transforms.parse_parquet(numbered)
+        raise UnreadableFile(f"{key}: missing contract columns {', '.join(missing)}", rows=rows)
+    numbered = frame.select("*", (F.col("_metadata.row_index") + 1).cast("long").alias(transforms.ROW))
+    return transforms.parse_parquet(numbered), rows, max(1, math.ceil(store.head(key).size / SPLIT_BYTES))
 
 
-def read_csv(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> DataFrame:
-    return transforms.parse_csv(transforms.numbered_lines(_text(spark, store, key, head), skip_header=True))
+def read_csv(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> tuple[DataFrame, int, int]:
+    header = csv_header(key, head)
+    text = _lines(spark, store, key, head, csv=True)
+    parsed = transforms.parse_csv(text.records, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records)
+    return parsed, text.rows_read, text.splits
 
 
-def read_json(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> DataFrame:
-    text = _text(spark, store, key, head)
-    if json_layout(key, head) == "lines":
-        return transforms.parse_json(transforms.numbered_lines(text, skip_header=False))
-    elements = transforms.array_elements(text)
-    if elements.where(F.col("elements").isNull()).limit(1).count():
+def _array_records(spark: SparkSession, store: ObjectStore, key: str) -> tuple[DataFrame, int]:
+    """A top-level JSON array read by Spark's JSON source: one record per element, numbered from 1.
+
+    The array is one JSON document, which Spark reads in one task; its elements keep their order, so
+    their position in that one partition is their element number.
+    """
+    schema = T.StructType(
+        [
+            *(T.StructField(name, T.StringType()) for name in COLUMNS["json"]),
+            T.StructField(_CORRUPT, T.StringType()),
+        ]
+    )
+    elements = (
+        spark.read.schema(schema)
+        .options(multiLine=True, mode="PERMISSIVE", columnNameOfCorruptRecord=_CORRUPT)
+        .json(store.uri(key))
+    )
+    # Spark refuses a query of the corrupt-record column alone, hence the count of a real column too.
+    counts = elements.agg(
+        F.count(_CORRUPT).alias("corrupt"), F.count(COLUMNS["json"][0]), F.count(F.lit(1)).alias("rows")
+    ).first()
+    if counts is None or counts["corrupt"]:
         raise UnreadableFile(f"{key}: starts like a JSON array but is not valid JSON")
-    return transforms.parse_json(transforms.array_records(elements))
+    records = elements.select(
+        (F.monotonically_increasing_id() + 1).alias(transforms.ROW),
+        F.to_json(F.struct(*COLUMNS["json"])).alias("raw_record"),
+    )
+    return records, int(counts["rows"])
 
 
-READERS: dict[str, Callable[[SparkSession, ObjectStore, str, bytes], DataFrame]] = {
+def read_json(spark: SparkSession, store: ObjectStore, key: str, head: bytes) -> tuple[DataFrame, int, int]:
+    if json_layout(key, head) == "lines":
+        text = _lines(spark, store, key, head, csv=False)
+        records = text.records.withColumnRenamed(LINE, transforms.ROW)
+        return transforms.parse_json(records), text.rows_read, text.splits
+    records, rows = _array_records(spark, store, key)
+    return transforms.parse_json(records), rows, 1
+
+
+READERS: dict[str, Callable[[SparkSession, ObjectStore, str, bytes], tuple[DataFrame, int, int]]] = {
     "parquet": read_parquet,
     "csv": read_csv,
     "json": read_json,
 }
 
 
-def _quarantine_whole_file(
-    store: ObjectStore, fmt: str, day: str, key: str, etag: str, reason: str
-) -> FileManifest:
-    identifier = file_id(fmt)
-    target = quarantine_file(store, SOURCE, day, identifier, key, reason)
-    store.delete(bronze_key(fmt, day))
-    store.delete(quarantined_rows_key(SOURCE, day, identifier))
-    manifest = FileManifest(
-        source=SOURCE, day=day, file_id=identifier, key=key, etag=etag, status="quarantined", reason=reason,
-        outputs=[target],
-    )  # fmt: skip
-    write_manifest(store, manifest)
-    return manifest
-
-
 def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, ingested_at: str) -> FileManifest:
     key = landing_key(day, fmt)
     info = store.head(key)
-    head = store.read_bytes(key, HEAD_BYTES)
-    identifier = file_id(fmt)
-    try:
-        check_delivery(fmt, key, head, info.size)
-        parsed = READERS[fmt](spark, store, key, head)
-    except (InvalidDelivery, UnreadableFile) as exc:
-        return _quarantine_whole_file(store, fmt, day, key, info.etag, str(exc))
-    except (CapturedException, Py4JJavaError) as exc:
-        return _quarantine_whole_file(store, fmt, day, key, info.etag, _unreadable(key, fmt, exc))
-    parsed = parsed.persist()
-    try:
-        # The first full read: a file Spark cannot read fails here, before anything is written.
-        counts = {
-            row["code"]: int(row["count"])
-            for row in parsed.groupBy(F.col("reason.code").alias("code")).count().collect()
-        }
-    except (CapturedException, Py4JJavaError) as exc:
-        parsed.unpersist()
-        return _quarantine_whole_file(store, fmt, day, key, info.etag, _unreadable(key, fmt, exc))
-    try:
-        rows_landed = counts.pop(None, 0)
-        rows_quarantined = sum(counts.values())
-        write_single_parquet(
-            transforms.bronze_rows(parsed, fmt, key, ingested_at),
-            store,
-            bronze_key(fmt, day),
-            order_by="source_row",
-        )
-        rejected_key = quarantined_rows_key(SOURCE, day, identifier)
-        if rows_quarantined:
-            write_single_parquet(
-                transforms.quarantined_rows(parsed, key), store, rejected_key, order_by="source_row"
-            )
-        else:
-            store.delete(rejected_key)
-    finally:
-        parsed.unpersist()
-    manifest = FileManifest(
+    target = LandingTarget(
         source=SOURCE,
         day=day,
-        file_id=identifier,
+        file_id=file_id(fmt),
         key=key,
         etag=info.etag,
-        status="landed",
-        rows_read=rows_landed + rows_quarantined,
-        rows_landed=rows_landed,
-        rows_quarantined=rows_quarantined,
-        quarantined_by_reason=dict(sorted(counts.items())),
-        outputs=[bronze_key(fmt, day), *([rejected_key] if rows_quarantined else [])],
+        bronze_stem=bronze_key(fmt, day).removesuffix(".parquet"),
+        line_column=transforms.ROW,
     )
-    write_manifest(store, manifest)
-    return manifest
+
+    def read() -> ParsedFile:
+        head = store.read_bytes(key, HEAD_BYTES)
+        try:
+            check_delivery(fmt, key, head, info.size)
+        except InvalidDelivery as exc:
+            raise UnreadableFile(str(exc)) from exc
+        parsed, rows_read, files = READERS[fmt](spark, store, key, head)
+        return _parsed(parsed, fmt, key, ingested_at, rows_read, files)
+
+    return spark_landing.land_file(spark, store, target, read)
 
 
 def land_day(

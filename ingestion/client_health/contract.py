@@ -30,6 +30,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "nome", "cpf", "data_nascimento", "data_cadastro", "sexo", "pais_cadastro", "logradouro", "numero",
     "bairro", "cidade", "estado", "convenio",
 )  # fmt: skip
+# A client row without its CPF or registration time cannot be deduplicated (latest per CPF wins).
+CSV_REQUIRED: tuple[str, ...] = ("cpf", "data_cadastro")
 JSON_COLUMNS: tuple[str, ...] = (
     "nome", "cpf", "data_nascimento", "data_cadastro", "sexo", "pais", "logradouro", "numero", "bairro",
     "cidade", "estado", "convenio",
@@ -96,8 +98,8 @@ def bronze_key(fmt: str, day: str) -> str:
 
 
 def file_id(fmt: str) -> str:
-    """Manifest and quarantine id of the day's file of one format (the three share the stem)."""
-    return f"clientes_{fmt}"
+    """Manifest and quarantine id of the day's file of one format: its name, as every landed key's id."""
+    return lake.escape_id_part(FILE_NAMES[fmt])
 
 
 def landing_key(day: str, fmt: str) -> str:
@@ -116,7 +118,7 @@ class ClientFile:
 
     @property
     def file_id(self) -> str:
-        return file_id(self.format) if self.format else lake.safe_name(self.name)
+        return lake.LandedFile(key=self.key, day=self.day, name=self.name).file_id
 
 
 def parse_landing_key(key: str) -> ClientFile:

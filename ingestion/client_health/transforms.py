@@ -2,8 +2,9 @@
 
 Built-in Spark functions only (no Python UDFs). No business rules here: names, dates, sexes and
 states stay as delivered; a row is rejected only when it cannot be read into the delivered types
-(a malformed CSV line or JSON record, a number that is not a number). Every row keeps its position
-in the file (``source_row``) for lineage and quarantine.
+(a malformed CSV line or JSON record, a number that is not a number, a field over the size limit).
+Every row keeps its position in the file (``source_row``: its first line, JSON array element or
+Parquet row) for lineage and quarantine.
 """
 
 from __future__ import annotations
@@ -13,9 +14,20 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from ingestion.client_health.contract import COLUMNS, CSV_DELIMITER, delivered_schema
+from ingestion.csv_header import HeaderLayout
+from ingestion.spark_landing import (
+    EXTRA_FIELD,
+    blank_to_null,
+    csv_fields,
+    quarantined_projection,
+    reason,
+    unterminated_quote,
+)
+from ingestion.spark_records import LINE, RECORD
 
-_EXTRA = "_extra_field"
 _CORRUPT = "_corrupt_record"
+_QUOTED_FIELD = '"(?:[^"]|"")*"'
+ROW = "source_row"
 _INTEGER = r"^[+-]?[0-9]+$"
 _NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 _SPARK_TYPES: dict[str, T.DataType] = {
@@ -33,69 +45,45 @@ def spark_schema(fmt: str) -> T.StructType:
     )
 
 
-def _reason(code: str, column: str, value: Column | None = None) -> Column:
-    text = F.lit(f"{column}: {code.replace('_', ' ')}")
-    if value is not None:
-        text = F.concat(text, F.lit(" '"), value, F.lit("'"))
-    return F.struct(F.lit(f"{column}:{code}").alias("code"), text.alias("message"))
+def parse_csv(
+    records: DataFrame, header: HeaderLayout, max_field_chars: int, *, multi_line: bool
+) -> DataFrame:
+    """Pipe-delimited records -> the CSV's columns (text as delivered, ``numero`` as a number) + ``reason``.
 
-
-def _blank_to_null(column: Column) -> Column:
-    trimmed = F.trim(column)
-    return F.when(trimmed == "", None).otherwise(trimmed)
-
-
-def decode_text(files: DataFrame) -> DataFrame:
-    """A ``binaryFile`` DataFrame -> ``text`` (UTF-8, byte-order mark removed)."""
-    return files.select(F.regexp_replace(F.decode(F.col("content"), "UTF-8"), "^\ufeff", "").alias("text"))
-
-
-def numbered_lines(text: DataFrame, skip_header: bool) -> DataFrame:
-    """One row per non-blank line: ``source_row`` (1-based line number) and ``raw_record``."""
-    lines = text.select(F.posexplode(F.split(F.col("text"), r"\r?\n")).alias("index", "raw_record"))
-    keep = F.trim(F.col("raw_record")) != ""
-    if skip_header:
-        keep = keep & (F.col("index") > 0)
-    return lines.where(keep).select((F.col("index") + 1).cast("long").alias("source_row"), "raw_record")
-
-
-def parse_csv(lines: DataFrame) -> DataFrame:
-    """Pipe-delimited lines -> the CSV's columns (text as delivered, ``numero`` as a number) + ``reason``."""
+    Columns are taken by the header's names (a missing optional one is null); quoted fields follow
+    RFC 4180.
+    """
     names = COLUMNS["csv"]
-    schema = ", ".join(f"`{name}` STRING" for name in (*names, _EXTRA))
-    fields = lines.withColumn(
-        "fields", F.from_csv(F.col("raw_record"), schema, {"sep": CSV_DELIMITER, "mode": "PERMISSIVE"})
-    )
-    raw = {name: _blank_to_null(F.col(f"fields.`{name}`")) for name in names}
-    delimiters = F.length(F.col("raw_record")) - F.length(F.regexp_replace(F.col("raw_record"), r"\|", ""))
+    fields = records.withColumn("fields", csv_fields(F.col(RECORD), header.width, CSV_DELIMITER))
+
+    def delivered(name: str) -> Column:
+        position = header.positions[name]
+        return (
+            F.lit(None).cast("string") if position is None else blank_to_null(F.col(f"fields._c{position}"))
+        )
+
+    raw = {name: delivered(name) for name in names}
+    unquoted = F.regexp_replace(F.col(RECORD), _QUOTED_FIELD, "")
+    delimiters = F.length(unquoted) - F.length(F.translate(unquoted, CSV_DELIMITER, ""))
     numero = F.when(raw["numero"].rlike(_NUMBER), raw["numero"].cast("double"))
     problems = [
-        F.when(F.col(f"fields.`{_EXTRA}`").isNotNull(), _reason("too_many_fields", "line")),
-        F.when(delimiters < len(names) - 1, _reason("too_few_fields", "line")),
-        F.when(raw["numero"].isNotNull() & numero.isNull(), _reason("not_a_number", "numero", raw["numero"])),
+        F.when(F.length(raw[name]) > max_field_chars, reason(f"longer_than_{max_field_chars}_chars", name))
+        for name in names
+    ]
+    if multi_line:
+        problems.append(F.when(unterminated_quote(F.col(RECORD)), reason("unterminated_quote", "line")))
+    problems += [
+        F.when(F.col(f"fields.`{EXTRA_FIELD}`").isNotNull(), reason("too_many_fields", "line")),
+        F.when(delimiters < header.width - 1, reason("too_few_fields", "line")),
+        F.when(raw["numero"].isNotNull() & numero.isNull(), reason("not_a_number", "numero", raw["numero"])),
     ]
     typed = [numero.alias(name) if name == "numero" else raw[name].alias(name) for name in names]
-    return fields.select("source_row", "raw_record", *typed, F.coalesce(*problems).alias("reason"))
-
-
-def array_elements(text: DataFrame) -> DataFrame:
-    """A file holding one top-level JSON array -> ``elements``: each element's own JSON text, or null when
-    the file is not a valid JSON array (then it is quarantined whole)."""
-    return text.select(
-        F.from_json(F.col("text"), T.ArrayType(T.StringType()), {"mode": "PERMISSIVE"}).alias("elements")
-    )
-
-
-def array_records(elements: DataFrame) -> DataFrame:
-    """One row per array element: ``source_row`` (its 1-based position) and ``raw_record``."""
-    return elements.select(F.posexplode(F.col("elements")).alias("index", "raw_record")).select(
-        (F.col("index") + 1).cast("long").alias("source_row"), "raw_record"
-    )
+    return fields.select(F.col(LINE).alias(ROW), RECORD, *typed, F.coalesce(*problems).alias("reason"))
 
 
 def _typed_integer(raw: Column, name: str, data_type: str) -> tuple[Column, Column]:
     value = F.when(raw.rlike(_INTEGER), raw.cast(data_type))
-    return value, F.when(raw.isNotNull() & value.isNull(), _reason("not_an_integer", name, raw))
+    return value, F.when(raw.isNotNull() & value.isNull(), reason("not_an_integer", name, raw))
 
 
 def parse_json(records: DataFrame) -> DataFrame:
@@ -117,12 +105,12 @@ def parse_json(records: DataFrame) -> DataFrame:
             F.col("raw_record"), schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
         ),
     )
-    raw = {name: _blank_to_null(F.col(f"record.{name}")) for name in names}
+    raw = {name: blank_to_null(F.col(f"record.{name}")) for name in names}
     problems: list[Column] = [
-        F.when(~F.trim(F.col("raw_record")).startswith("{"), _reason("not_a_json_object", "record")),
+        F.when(~F.trim(F.col("raw_record")).startswith("{"), reason("not_a_json_object", "record")),
         F.when(
             F.col("record").isNull() | F.col(f"record.{_CORRUPT}").isNotNull(),
-            _reason("malformed_json", "record"),
+            reason("malformed_json", "record"),
         ),
     ]
     typed: list[Column] = []
@@ -147,7 +135,7 @@ def parse_parquet(frame: DataFrame) -> DataFrame:
     for field in spark_schema("parquet").fields:
         source = F.col(field.name)
         if isinstance(field.dataType, T.StringType):
-            typed.append(_blank_to_null(source.cast("string")).alias(field.name))
+            typed.append(blank_to_null(source.cast("string")).alias(field.name))
             continue
         value, problem = _typed_integer(
             F.trim(source.cast("string")), field.name, field.dataType.simpleString()
@@ -170,10 +158,4 @@ def bronze_rows(parsed: DataFrame, fmt: str, source_file: str, ingested_at: str)
 
 
 def quarantined_rows(parsed: DataFrame, source_file: str) -> DataFrame:
-    return parsed.where(F.col("reason").isNotNull()).select(
-        F.lit(source_file).alias("source_file"),
-        "source_row",
-        "raw_record",
-        F.col("reason.code").alias("reason_code"),
-        F.col("reason.message").alias("reason"),
-    )
+    return quarantined_projection(parsed, source_file, ROW, F.col(RECORD))

@@ -1,7 +1,8 @@
 """Cheap checks of a delivered client file from its first bytes, before any Spark runs.
 
-They catch the wrong file in the right place (an empty file, a CSV whose header is not the
-contract's, a ``.parquet`` that is not Parquet, a ``.json`` that is neither JSON Lines nor an array).
+They catch the wrong file in the right place (an empty file, a CSV whose header, matched by name in
+any order, lacks a required column, a ``.parquet`` that is not Parquet, a ``.json`` that is neither
+JSON Lines nor an array).
 The Glue job reads the whole file and quarantines what only a full read can find.
 """
 
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 
-from ingestion.client_health.contract import CSV_COLUMNS, CSV_DELIMITER
+from ingestion.client_health.contract import CSV_COLUMNS, CSV_DELIMITER, CSV_REQUIRED
+from ingestion.csv_header import HeaderError, HeaderLayout, first_line, match_header, split_header
+from ingestion.partner_csv.validation import detect_encoding
 
 HEAD_BYTES = 64 * 1024
 PARQUET_MAGIC = b"PAR1"
@@ -30,27 +33,22 @@ def check_delivery(fmt: str, key: str, head: bytes, size: int) -> None:
         if not head.startswith(PARQUET_MAGIC):
             raise InvalidDelivery(f"{key}: not a Parquet file (no PAR1 magic bytes)")
     elif fmt == "csv":
-        header = _text_head(head).splitlines()[0]
-        found = [name.strip().lower() for name in header.split(CSV_DELIMITER)]
-        if found != list(CSV_COLUMNS):
-            missing = [name for name in CSV_COLUMNS if name not in found]
-            unexpected = [name for name in found if name not in CSV_COLUMNS]
-            detail = (
-                "; ".join(
-                    part
-                    for part in (
-                        f"missing {', '.join(missing)}" if missing else "",
-                        f"unexpected {', '.join(unexpected)}" if unexpected else "",
-                    )
-                    if part
-                )
-                or f"columns out of order: {', '.join(found)}"
-            )
-            raise InvalidDelivery(f"{key}: line 1: header does not match the contract ({detail})")
+        csv_header(key, head)
     elif fmt == "json":
         json_layout(key, head)
     else:
         raise InvalidDelivery(f"{key}: unknown format {fmt!r}")
+
+
+def csv_header(key: str, head: bytes) -> HeaderLayout:
+    """The CSV's columns by name, in any order (raises ``InvalidDelivery`` naming the missing ones)."""
+    encoding, _bom = detect_encoding(head, complete=len(head) < HEAD_BYTES)
+    try:
+        return match_header(
+            split_header(first_line(head, encoding), CSV_DELIMITER), CSV_COLUMNS, CSV_REQUIRED
+        )
+    except HeaderError as exc:
+        raise InvalidDelivery(f"{key}: {exc}") from exc
 
 
 def json_layout(key: str, head: bytes) -> str:

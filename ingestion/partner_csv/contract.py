@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from core.catalog import BronzeTable
 from core.layout import LandedFile
+from ingestion.csv_header import MAX_FIELD_CHARS as MAX_FIELD_CHARS  # the field size limit, stated once
 
 SOURCE = "partner_csv"
 COLUMNS: tuple[str, ...] = ("id_funcionario", "nome", "cpf", "idade", "ativo", "salario", "data_referencia")

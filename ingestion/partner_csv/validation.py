@@ -1,12 +1,19 @@
-"""Checks a partner upload before any Spark runs: extension, size, encoding, dialect and header."""
+"""Checks a partner upload before any Spark runs: extension, size, encoding, dialect and header (by name)."""
 
 from __future__ import annotations
 
 import codecs
-import csv
 from dataclasses import dataclass
 
-from ingestion.partner_csv.contract import COLUMNS, DIALECTS, Dialect
+from ingestion.csv_header import (
+    HeaderError,
+    HeaderLayout,
+    first_line,
+    known_names,
+    match_header,
+    split_header,
+)
+from ingestion.partner_csv.contract import COLUMNS, DIALECTS, REQUIRED, Dialect
 
 HEAD_BYTES = 64 * 1024
 UTF8 = "UTF-8"
@@ -22,6 +29,7 @@ class DetectedFormat:
     dialect: Dialect
     encoding: str  # Java/Python charset name handed to the Glue job
     has_bom: bool
+    header: HeaderLayout
 
 
 def detect_encoding(head: bytes, complete: bool) -> tuple[str, bool]:
@@ -35,37 +43,29 @@ def detect_encoding(head: bytes, complete: bool) -> tuple[str, bool]:
     return UTF8, False
 
 
-def _header_line(text: str) -> str:
-    return text.splitlines()[0] if text else ""
+def header_layout(head: bytes, encoding: str, dialect: Dialect) -> HeaderLayout:
+    """The contract columns' positions in the file's first line (raises ``HeaderError``)."""
+    return match_header(split_header(first_line(head, encoding), dialect.delimiter), COLUMNS, REQUIRED)
 
 
 def detect_format(key: str, head: bytes, size: int) -> DetectedFormat:
-    """``head`` is the first bytes of the object (all of it when ``size`` <= its length)."""
+    """``head`` is the first bytes of the object (all of it when ``size`` <= its length).
+
+    The dialect is the one whose delimiter splits the first line into the most contract column names.
+    """
     if not key.lower().endswith(".csv"):
         raise InvalidUpload(f"{key}: not a .csv file")
     if size == 0 or not head.strip():
         raise InvalidUpload(f"{key}: empty file")
     encoding, has_bom = detect_encoding(head, complete=size <= len(head))
-    text = head[3:] if has_bom else head
-    header = _header_line(text.decode(encoding, errors="replace"))
-    if not header.strip():
+    line = first_line(head, encoding)
+    if not line.strip():
         raise InvalidUpload(f"{key}: line 1: missing header row")
-    best: tuple[Dialect, list[str]] | None = None
-    for dialect in DIALECTS.values():
-        names = [name.strip().lower() for name in next(csv.reader([header], delimiter=dialect.delimiter))]
-        if names == list(COLUMNS):
-            return DetectedFormat(dialect=dialect, encoding=encoding, has_bom=has_bom)
-        if best is None or len(names) > len(best[1]):
-            best = (dialect, names)
-    assert best is not None
-    found = best[1]
-    missing = [column for column in COLUMNS if column not in found]
-    unexpected = [column for column in found if column not in COLUMNS]
-    detail = []
-    if missing:
-        detail.append(f"missing {', '.join(missing)}")
-    if unexpected:
-        detail.append(f"unexpected {', '.join(unexpected)}")
-    if not detail:
-        detail.append(f"columns out of order: {', '.join(found)}")
-    raise InvalidUpload(f"{key}: line 1: header does not match the contract ({'; '.join(detail)})")
+    dialect = max(
+        DIALECTS.values(), key=lambda candidate: known_names(split_header(line, candidate.delimiter), COLUMNS)
+    )
+    try:
+        layout = header_layout(head, encoding, dialect)
+    except HeaderError as exc:
+        raise InvalidUpload(f"{key}: {exc}") from exc
+    return DetectedFormat(dialect=dialect, encoding=encoding, has_bom=has_bom, header=layout)

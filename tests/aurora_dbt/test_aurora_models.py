@@ -79,13 +79,13 @@ def _partner_bronze(lake: Path) -> None:
         }
         for line, (employee, name, active, reference) in enumerate(EMPLOYEES, start=2)
     ]
-    target = lake / "bronze" / "partner_csv" / f"ingestion_date={FIRST_DAY}" / "p__vendedores.parquet"
+    target = lake / "bronze" / "partner_csv" / f"ingestion_date={FIRST_DAY}" / "p~~vendedores.csv.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=BRONZE_SCHEMA), target)
     write_manifest(
         LocalObjectStore(lake),
         FileManifest(
-            "partner_csv", FIRST_DAY, "p__vendedores", key, "etag", "landed", len(rows), len(rows), 0
+            "partner_csv", FIRST_DAY, "p~~vendedores.csv", key, "etag", "landed", len(rows), len(rows), 0
         ),
     )
 

@@ -21,12 +21,12 @@ DAY = "2025-03-10"
 
 def _manifest(**changes: Any) -> FileManifest:
     fields: dict[str, Any] = {
-        "source": "partner_csv", "day": DAY, "file_id": "acme__folha", "key": f"landing/sftp/acme/{DAY}/folha.csv",
+        "source": "partner_csv", "day": DAY, "file_id": "acme~~folha.csv", "key": f"landing/sftp/acme/{DAY}/folha.csv",
         "etag": "e", "status": "landed", "rows_read": 3, "rows_landed": 2, "rows_quarantined": 1,
         "quarantined_by_reason": {"idade:not_integer": 1},
         "outputs": [
-            f"bronze/partner_csv/ingestion_date={DAY}/acme__folha.parquet",
-            f"quarantine/partner_csv/{DAY}/rows/acme__folha.parquet",
+            f"bronze/partner_csv/ingestion_date={DAY}/acme~~folha.csv.parquet",
+            f"quarantine/partner_csv/{DAY}/rows/acme~~folha.csv.parquet",
         ],
     }  # fmt: skip
     return FileManifest(**{**fields, **changes})
@@ -43,17 +43,17 @@ def test_a_manifest_is_one_json_object_on_one_line() -> None:
 def test_manifests_read_back_on_the_local_lake(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     write_manifest(store, _manifest())
-    write_manifest(store, _manifest(file_id="beta__folha", key=f"landing/sftp/beta/{DAY}/folha.csv"))
+    write_manifest(store, _manifest(file_id="beta~~folha.csv", key=f"landing/sftp/beta/{DAY}/folha.csv"))
     found = sorted(m.file_id for m in read_manifests(store, "partner_csv", DAY))
-    assert found == ["acme__folha", "beta__folha"]
+    assert found == ["acme~~folha.csv", "beta~~folha.csv"]
 
 
 def _lake_with_a_day(s3: Any, bucket: str) -> S3ObjectStore:
     store = S3ObjectStore(bucket, s3)
-    store.write_bytes(f"bronze/partner_csv/ingestion_date={DAY}/acme__folha.parquet", b"PAR1")
-    store.write_bytes(f"quarantine/partner_csv/{DAY}/rows/acme__folha.parquet", b"PAR1")
-    store.write_bytes(f"quarantine/partner_csv/{DAY}/files/beta__folha/folha.csv", b"a;b\n")
-    store.write_bytes(f"quarantine/partner_csv/{DAY}/files/beta__folha/reason.json", b"{}\n")
+    store.write_bytes(f"bronze/partner_csv/ingestion_date={DAY}/acme~~folha.csv.parquet", b"PAR1")
+    store.write_bytes(f"quarantine/partner_csv/{DAY}/rows/acme~~folha.csv.parquet", b"PAR1")
+    store.write_bytes(f"quarantine/partner_csv/{DAY}/files/beta~~folha.csv/folha.csv", b"a;b\n")
+    store.write_bytes(f"quarantine/partner_csv/{DAY}/files/beta~~folha.csv/reason.json", b"{}\n")
     write_manifest(store, _manifest())
     return store
 

@@ -29,7 +29,7 @@ def _options(bucket: str, etag: str) -> dict[str, str]:
         "source_key": SOURCE_KEY,
         "partner": "acme",
         "day": DAY,
-        "file_id": "acme__folha",
+        "file_id": "acme~~folha.csv",
         "etag": etag,
         "dialect": "comma",
         "encoding": "utf-8",
@@ -139,12 +139,12 @@ def test_partner_csv_glue_job_runs_on_local_spark_against_the_bucket(
         manifest = partner_csv_to_bronze.run_job(spark, _options(bucket, etag))
 
     assert (manifest.rows_read, manifest.rows_landed, manifest.rows_quarantined) == (2, 1, 1)
-    bronze_key = f"bronze/partner_csv/ingestion_date={DAY}/acme__folha.parquet"
-    rejected_key = f"quarantine/partner_csv/{DAY}/rows/acme__folha.parquet"
+    bronze_key = f"bronze/partner_csv/ingestion_date={DAY}/acme~~folha.csv.parquet"
+    rejected_key = f"quarantine/partner_csv/{DAY}/rows/acme~~folha.csv.parquet"
     assert [row["id_funcionario"] for row in _parquet(s3, bucket, bronze_key)] == [1]
     assert [row["source_line"] for row in _parquet(s3, bucket, rejected_key)] == [3]
     stored = FileManifest.from_json(
-        s3.get_object(Bucket=bucket, Key=f"reports/manifests/partner_csv/{DAY}/acme__folha.json")["Body"].read()
+        s3.get_object(Bucket=bucket, Key=f"reports/manifests/partner_csv/{DAY}/acme~~folha.csv.json")["Body"].read()
     )
     assert stored.outputs == [bronze_key, rejected_key]
     assert not any(key.startswith("_staging") for key in keys_of(s3, bucket))

@@ -16,18 +16,18 @@ from core.storage import LocalObjectStore
 from glue_jobs.client_health_to_bronze import run_job
 from ingestion.client_health.contract import SOURCE, bronze_key, bronze_schema, landing_key
 from ingestion.client_health.sample_data import generate_tables, write_tables
-from ingestion.manifest import read_manifests
+from ingestion.manifest import FileManifest, read_manifests
 
 pytestmark = pytest.mark.spark
 
 
-def _land(spark: SparkSession, lake: Path, day: str) -> dict[str, object]:
+def _land(spark: SparkSession, lake: Path, day: str) -> dict[str, FileManifest]:
     manifests = run_job(spark, {"lake_uri": str(lake), "day": day, "ingested_at": f"{day}T09:00:00.000Z"})
     return {manifest.file_id: manifest for manifest in manifests}
 
 
 def _quarantined_rows(lake: Path, day: str, fmt: str) -> list[tuple[int, str]]:
-    path = lake / "quarantine" / SOURCE / day / "rows" / f"clientes_{fmt}.parquet"
+    path = lake / "quarantine" / SOURCE / day / "rows" / f"clientes.{fmt}.parquet"
     return [(row["source_row"], row["reason_code"]) for row in pq.read_table(path).to_pylist()]
 
 
@@ -54,14 +54,14 @@ def test_records_land_typed_and_bad_records_are_quarantined_with_their_line(
 
     manifests = _land(spark, tmp_path, day)
 
-    parquet = manifests["clientes_parquet"]
+    parquet = manifests["clientes.parquet"]
     assert parquet.status == "quarantined" and "not a readable parquet file" in str(parquet.reason)
     assert (
-        tmp_path / "quarantine" / SOURCE / day / "files" / "clientes_parquet" / "clientes.parquet"
+        tmp_path / "quarantine" / SOURCE / day / "files" / "clientes.parquet" / "clientes.parquet"
     ).exists()
     assert not (tmp_path / bronze_key("parquet", day)).exists()
 
-    csv_manifest, json_manifest = manifests["clientes_csv"], manifests["clientes_json"]
+    csv_manifest, json_manifest = manifests["clientes.csv"], manifests["clientes.json"]
     assert (csv_manifest.rows_read, csv_manifest.rows_landed) == (csv_count + 3, csv_count)
     assert csv_manifest.quarantined_by_reason == {
         "line:too_few_fields": 1, "line:too_many_fields": 1, "numero:not_a_number": 1,
@@ -81,7 +81,7 @@ def test_records_land_typed_and_bad_records_are_quarantined_with_their_line(
         assert [(field.name, field.type) for field in bronze.schema] == [
             (field.name, field.type) for field in bronze_schema(fmt)
         ]
-        assert bronze.num_rows == manifests[f"clientes_{fmt}"].rows_landed
+        assert bronze.num_rows == manifests[f"clientes.{fmt}"].rows_landed
         assert set(bronze.column("source_file").to_pylist()) == {landing_key(day, fmt)}
     csv_bronze = pq.read_table(tmp_path / bronze_key("csv", day)).to_pylist()
     assert csv_bronze[0]["source_row"] == 2  # the header is line 1
@@ -109,13 +109,13 @@ def test_unreadable_files_are_quarantined_and_the_others_land(spark: SparkSessio
 
     manifests = _land(spark, tmp_path, day)
 
-    assert manifests["clientes_json"].status == "quarantined"
-    assert "not valid JSON" in str(manifests["clientes_json"].reason)
-    assert manifests["clientes_csv"].status == "quarantined"
-    assert "header does not match the contract (missing cpf; unexpected documento)" in str(
-        manifests["clientes_csv"].reason
+    assert manifests["clientes.json"].status == "quarantined"
+    assert "not valid JSON" in str(manifests["clientes.json"].reason)
+    assert manifests["clientes.csv"].status == "quarantined"
+    assert "line 1: header lacks required column cpf" in str(
+        manifests["clientes.csv"].reason
     )
-    landed = manifests["clientes_parquet"]
+    landed = manifests["clientes.parquet"]
     assert (landed.status, landed.rows_landed, landed.quarantined_by_reason) == (
         "landed", parquet.num_rows - 1, {"numero:not_an_integer": 1},
     )  # fmt: skip
@@ -125,5 +125,5 @@ def test_unreadable_files_are_quarantined_and_the_others_land(spark: SparkSessio
     assert bronze.fetchall() == [("1980-01-02", 12)]
     store = LocalObjectStore(tmp_path)
     assert {manifest.file_id for manifest in read_manifests(store, SOURCE, day)} == {
-        "clientes_parquet", "clientes_csv", "clientes_json",
+        "clientes.parquet", "clientes.csv", "clientes.json",
     }  # fmt: skip

@@ -74,7 +74,7 @@ def test_a_bad_file_is_quarantined_and_the_day_waits_for_a_good_one(lake: Path) 
     launcher = RecordingLauncher()
     csv_path = lake / landing_key(DAY, "csv")
     good = csv_path.read_bytes()
-    csv_path.write_bytes(good.replace(b"nome|cpf|", b"name|cpf|", 1))
+    csv_path.write_bytes(good.replace(b"nome|cpf|", b"nome|documento|", 1))
     assert [_arrive(lake, launcher, fmt) for fmt in ("parquet", "csv", "json")] == [
         "waiting",
         "quarantined",
@@ -85,14 +85,13 @@ def test_a_bad_file_is_quarantined_and_the_day_waits_for_a_good_one(lake: Path) 
     status = day_status(LocalDayGate(lake), DAY)
     assert status.missing == ["clientes.csv"]
     assert (
-        "clientes.csv: bad (landing/client_health/2025-03-10/clientes.csv: line 1: header does not match"
-        in describe(status)
+        "clientes.csv: bad (landing/client_health/2025-03-10/clientes.csv: line 1: header lacks required"
+        " column cpf" in describe(status)
     )
-    assert "missing nome; unexpected name" in describe(status)
-    quarantined = lake / "quarantine" / SOURCE / DAY / "files" / "clientes_csv"
+    quarantined = lake / "quarantine" / SOURCE / DAY / "files" / "clientes.csv"
     assert (quarantined / "clientes.csv").read_bytes() == csv_path.read_bytes()
-    assert "header does not match" in json.loads((quarantined / "reason.json").read_text())["reason"]
-    manifest = read_manifest(LocalObjectStore(lake), SOURCE, DAY, "clientes_csv")
+    assert "header lacks required column cpf" in json.loads((quarantined / "reason.json").read_text())["reason"]
+    manifest = read_manifest(LocalObjectStore(lake), SOURCE, DAY, "clientes.csv")
     assert manifest is not None and manifest.status == "quarantined"
 
     report = gate_report(LocalDayGate(lake), DAY)

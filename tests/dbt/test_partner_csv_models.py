@@ -94,7 +94,7 @@ def test_reconciliation_test_fails_when_a_manifest_disagrees_with_bronze(tmp_pat
     write_manifest(
         LocalObjectStore(tmp_path),
         FileManifest(
-            "partner_csv", DAY, "p__only", f"landing/sftp/p/{DAY}/only.csv", "etag", "landed", 2, 2, 0
+            "partner_csv", DAY, "p~~only.csv", f"landing/sftp/p/{DAY}/only.csv", "etag", "landed", 2, 2, 0
         ),
     )
 

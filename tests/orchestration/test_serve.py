@@ -28,8 +28,8 @@ def test_watcher_dispatches_new_and_changed_files_once(tmp_path: Path, monkeypat
 
     assert watcher.poll() == ["landing/sftp/acme/2025-03-10/wrong.csv"]
     assert watcher.poll() == []
-    reason = tmp_path / "quarantine" / "partner_csv" / "2025-03-10" / "files" / "acme__wrong" / "reason.json"
-    assert "header does not match" in reason.read_text()
+    reason = tmp_path / "quarantine" / "partner_csv" / "2025-03-10" / "files" / "acme~~wrong.csv" / "reason.json"
+    assert "header lacks required column id_funcionario" in reason.read_text()
 
     upload.write_text("id,nome\n1,a\n2,b\n")
     assert watcher.poll() == ["landing/sftp/acme/2025-03-10/wrong.csv"]
@@ -87,7 +87,7 @@ def test_each_dispatched_file_gets_one_outcome_line_and_the_gold_refresh_time(
     assert rejected_lines[0].startswith(
         "quarantined landing/sftp/acme/2025-03-10/wrong.csv: 1 row read, 0 landed, 1 quarantined (file:rejected=1; "
     )
-    assert "header does not match" in rejected_lines[0]
+    assert "header lacks required column" in rejected_lines[0]
     # One note per poll that dispatched something (the second poll finds nothing new).
     assert [line for line in lines if line.startswith("gold refreshes")] == [
         "gold refreshes at the next daily-run, 2025-03-10 23:00 America/Sao_Paulo, for 2025-03-10"

@@ -77,18 +77,19 @@ def test_invalid_upload_is_quarantined_in_s3_with_its_reason_and_no_job(aws) -> 
     outcome = handler(event, None)
 
     assert outcome[0]["action"] == "quarantined"
-    assert "missing id_funcionario, nome, cpf" in outcome[0]["detail"]
+    assert "line 1 is data, not a header" in outcome[0]["detail"]
+    assert "name" not in outcome[0]["detail"].replace("column names", "")
     assert len(glue.get_job_runs(JobName=JOB)["JobRuns"]) == before
     keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert "quarantine/partner_csv/2025-03-10/files/acme__wrong/wrong.csv" in keys
+    assert "quarantine/partner_csv/2025-03-10/files/acme~~wrong.csv/wrong.csv" in keys
     reason = json.loads(
-        s3.get_object(Bucket=BUCKET, Key="quarantine/partner_csv/2025-03-10/files/acme__wrong/reason.json")[
-            "Body"
-        ].read()
+        s3.get_object(
+            Bucket=BUCKET, Key="quarantine/partner_csv/2025-03-10/files/acme~~wrong.csv/reason.json"
+        )["Body"].read()
     )
-    assert reason["file"] == key and "header does not match" in reason["reason"]
+    assert reason["file"] == key and "line 1 is data, not a header" in reason["reason"]
     manifest = FileManifest.from_json(
-        s3.get_object(Bucket=BUCKET, Key="reports/manifests/partner_csv/2025-03-10/acme__wrong.json")[
+        s3.get_object(Bucket=BUCKET, Key="reports/manifests/partner_csv/2025-03-10/acme~~wrong.csv.json")[
             "Body"
         ].read()
     )

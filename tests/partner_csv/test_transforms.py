@@ -5,20 +5,23 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
-from ingestion.partner_csv.contract import COMMA, SEMICOLON
-from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows, split_lines
+from ingestion.partner_csv.contract import COMMA, MAX_FIELD_CHARS, SEMICOLON, Dialect
+from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows
+from ingestion.partner_csv.validation import header_layout
+from ingestion.spark_records import read_text_records
 
 pytestmark = pytest.mark.spark
 
 HEADER = "id_funcionario,nome,cpf,idade,ativo,salario,data_referencia"
 
 
-def parsed_file(spark: SparkSession, path: Path, encoding: str, dialect):  # type: ignore[no-untyped-def]
+def parsed_file(spark: SparkSession, path: Path, encoding: str, dialect: Dialect) -> DataFrame:
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
-    files = spark.read.format("binaryFile").load(str(path))
-    return parse_rows(split_lines(files, encoding), dialect)
+    text = read_text_records(spark, str(path), encoding, quoted=True, skip_header=True)
+    header = header_layout(path.read_bytes()[:65536], encoding, dialect)
+    return parse_rows(text.records, dialect, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records)
 
 
 def test_semicolon_cp1252_rows_are_typed_with_exact_line_numbers(spark: SparkSession, tmp_path: Path) -> None:

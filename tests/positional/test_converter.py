@@ -46,12 +46,12 @@ def _land(lake: LocalObjectStore, name: str, text: str, encoding: str = "utf-8",
 
 
 def _bronze(lake: LocalObjectStore, layout: str, name: str) -> list[dict[str, Any]]:
-    file_id = name.rsplit(".", 1)[0]
+    file_id = name  # a file's id is its full name, extension included
     return pq.read_table(lake.path(bronze_key(layout, DAY, file_id))).to_pylist()
 
 
 def _quarantine(lake: LocalObjectStore, name: str) -> list[dict[str, Any]]:
-    file_id = name.rsplit(".", 1)[0]
+    file_id = name
     return pq.read_table(lake.path(f"quarantine/positional/{DAY}/rows/{file_id}.parquet")).to_pylist()
 
 
@@ -205,10 +205,10 @@ def test_a_trailer_count_that_disagrees_rejects_the_whole_file(lake: LocalObject
     assert manifest.status == "quarantined"
     assert manifest.reason == "trailer quantidade_registros says 3 records, the file has 2"
     assert (manifest.rows_read, manifest.rows_landed, manifest.rows_quarantined) == (2, 0, 2)
-    assert not lake.exists(bronze_key("payments", DAY, "PAGAMENTOS_20240115"))
-    reason = json.loads(lake.read_bytes(f"quarantine/positional/{DAY}/files/PAGAMENTOS_20240115/reason.json"))
+    assert not lake.exists(bronze_key("payments", DAY, "PAGAMENTOS_20240115.TXT"))
+    reason = json.loads(lake.read_bytes(f"quarantine/positional/{DAY}/files/PAGAMENTOS_20240115.TXT/reason.json"))
     assert reason["reason"] == manifest.reason
-    assert lake.exists(f"quarantine/positional/{DAY}/files/PAGAMENTOS_20240115/PAGAMENTOS_20240115.TXT")
+    assert lake.exists(f"quarantine/positional/{DAY}/files/PAGAMENTOS_20240115.TXT/PAGAMENTOS_20240115.TXT")
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,7 @@ def test_a_file_matching_no_layout_is_quarantined_whole(lake: LocalObjectStore) 
     manifest = convert_file(lake, _land(lake, "RELATORIO.PDF", "%PDF-1.4"))
     assert manifest.status == "quarantined"
     assert "no positional layout matches the file name 'RELATORIO.PDF'" in (manifest.reason or "")
-    assert lake.exists(f"quarantine/positional/{DAY}/files/RELATORIO/RELATORIO.PDF")
+    assert lake.exists(f"quarantine/positional/{DAY}/files/RELATORIO.PDF/RELATORIO.PDF")
 
 
 def test_counts_reconcile_in_the_manifest_for_every_sample_file(lake: LocalObjectStore) -> None:
@@ -301,10 +301,10 @@ def test_a_rerun_gives_byte_identical_outputs_and_the_block_size_changes_no_row(
     lines[1234] = lines[1234][:20]
     key = _land(lake, "CONTRATOS_20240115.TXT", "\n".join(lines) + "\n", "cp1252", "\r\n")
     outputs = [
-        bronze_key("contracts", DAY, "CONTRATOS_20240115"),
-        f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.parquet",
+        bronze_key("contracts", DAY, "CONTRATOS_20240115.TXT"),
+        f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.TXT.parquet",
     ]
-    outputs.append(f"reports/manifests/positional/{DAY}/CONTRATOS_20240115.json")
+    outputs.append(f"reports/manifests/positional/{DAY}/CONTRATOS_20240115.TXT.json")
 
     convert_file(lake, key)
     first = [lake.read_bytes(output) for output in outputs]
@@ -320,11 +320,11 @@ def test_a_rerun_gives_byte_identical_outputs_and_the_block_size_changes_no_row(
 def test_a_corrected_redelivery_removes_the_stale_quarantine(lake: LocalObjectStore) -> None:
     key = _land(lake, "CONTRATOS_20240115.TXT", CONTRACTS[0] + "\nshort\n")
     convert_file(lake, key)
-    assert lake.exists(f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.parquet")
+    assert lake.exists(f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.TXT.parquet")
     _land(lake, "CONTRATOS_20240115.TXT", CONTRACTS[0] + "\n")
     manifest = convert_file(lake, key)
     assert manifest.rows_quarantined == 0
-    assert not lake.exists(f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.parquet")
+    assert not lake.exists(f"quarantine/positional/{DAY}/rows/CONTRATOS_20240115.TXT.parquet")
 
 
 def test_memory_is_bounded_by_the_block_size_not_the_file(

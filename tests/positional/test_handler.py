@@ -155,7 +155,7 @@ def test_on_aws_the_files_land_in_s3_and_glue_starts_once(aws_lake: tuple[Any, A
     assert len(runs) == runs_before + 1
     assert next(run for run in runs if run["Id"] == started[0])["Arguments"] == {"--day": DAY}
     listed = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    contracts = f"bronze/positional/contracts/ingestion_date={DAY}/CONTRATOS_20240115.parquet"
+    contracts = f"bronze/positional/contracts/ingestion_date={DAY}/CONTRATOS_20240115.TXT.parquet"
     assert contracts in listed
     assert f"reports/gates/positional/{DAY}/claim.json" in listed
     assert not any(".tmp-" in key for key in listed)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.layout import LandedFile
 from core.storage import LocalObjectStore
 from ingestion.manifest import FileManifest, write_manifest
 from ingestion.partner_csv.contract import BRONZE_SCHEMA
@@ -22,6 +23,7 @@ def write_partner_bronze(
 ) -> None:
     """One landed partner file of ``day``: its bronze Parquet and a manifest that reconciles."""
     key = f"landing/sftp/{partner}/{day}/{file_id}.csv"
+    landed_id = LandedFile(key=key, day=day, name=f"{file_id}.csv", owner=partner).file_id
     table = pa.Table.from_pylist(
         [
             {
@@ -41,12 +43,12 @@ def write_partner_bronze(
         ],
         schema=BRONZE_SCHEMA,
     )
-    target = lake / "bronze" / "partner_csv" / f"ingestion_date={day}" / f"{partner}__{file_id}.parquet"
+    target = lake / "bronze" / "partner_csv" / f"ingestion_date={day}" / f"{landed_id}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, target)
     write_manifest(
         LocalObjectStore(lake),
         FileManifest(
-            "partner_csv", day, f"{partner}__{file_id}", key, "etag", "landed", len(rows), len(rows), 0
+            "partner_csv", day, landed_id, key, "etag", "landed", len(rows), len(rows), 0
         ),
     )

@@ -1,0 +1,214 @@
+"""Landing one file with Spark: read -> parse -> split landed / quarantined -> write aside -> verify -> publish.
+
+Every Spark source (partner CSV, the client files) plugs its own read and parse into this one
+skeleton. The reconciliation is real: ``rows_read`` comes from the reader (records as the file
+holds them, counted before any parse), and rows landed and quarantined are counted from the Parquet
+files actually written. If they do not add up, nothing is published, the manifest says ``failed``
+and the job raises. A Spark failure (a crash, a JVM that died) also leaves a ``failed`` manifest
+and raises, so the run sees a failed job, never a silent success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from py4j.protocol import Py4JError
+from pyspark.errors.exceptions.captured import CapturedException
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from core.storage import ObjectStore
+from ingestion.manifest import FileManifest, ReconciliationError, write_manifest
+from ingestion.quarantine import quarantine_file, quarantined_rows_key
+from ingestion.spark_output import (
+    StagedParquet,
+    discard,
+    publish_parquet,
+    remove_published,
+    write_parquet_aside,
+)
+from ingestion.spark_records import QUOTE
+
+EXTRA_FIELD = "_extra_field"
+SPARK_ERRORS: tuple[type[BaseException], ...] = (CapturedException, Py4JError, ConnectionError)
+_REASON_CHARS = 300
+
+
+class UnreadableFile(ValueError):
+    """The whole file is rejected (quarantined with this message); ``rows`` records it still held."""
+
+    def __init__(self, message: str, rows: int = 0) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+class SparkJobFailed(RuntimeError):
+    """The landing job failed; its manifest (status ``failed``) is written before this is raised."""
+
+
+@dataclass(frozen=True)
+class LandingTarget:
+    """Where one delivered file lands. ``bronze_stem``: the bronze key without ``.parquet``."""
+
+    source: str
+    day: str
+    file_id: str
+    key: str
+    etag: str
+    bronze_stem: str
+    line_column: str  # source_line | source_row
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A source's read and parse of one file.
+
+    ``bronze``: the rows that land, in the bronze schema. ``quarantined``: the rejected rows with
+    ``reason_code``. ``in_order``: rows already follow the file within each Spark partition (no sort
+    needed). ``files``: how many Parquet parts the output should have.
+    """
+
+    rows_read: int
+    bronze: DataFrame
+    quarantined: DataFrame
+    in_order: bool
+    files: int
+    notes: list[str] = field(default_factory=list)
+
+
+def reason(code: str, column: str, value: Column | None = None) -> Column:
+    """The first problem of a row: ``code`` ``<column>:<code>`` and a message (a value only when given)."""
+    text = F.lit(f"{column}: {code.replace('_', ' ')}")
+    if value is not None:
+        text = F.concat(text, F.lit(" '"), value, F.lit("'"))
+    return F.struct(F.lit(f"{column}:{code}").alias("code"), text.alias("message"))
+
+
+def blank_to_null(column: Column) -> Column:
+    trimmed = F.trim(column)
+    return F.when(trimmed == "", None).otherwise(trimmed)
+
+
+def quarantined_projection(parsed: DataFrame, source_file: str, line_column: str, raw: Column) -> DataFrame:
+    """The rejected rows of ``parsed`` (``reason`` set) in the quarantine table's columns."""
+    return parsed.where(F.col("reason").isNotNull()).select(
+        F.lit(source_file).alias("source_file"),
+        line_column,
+        raw,
+        F.col("reason.code").alias("reason_code"),
+        F.col("reason.message").alias("reason"),
+    )
+
+
+def csv_fields(record: Column, width: int, delimiter: str) -> Column:
+    """A record split per RFC 4180: struct ``_c0`` .. ``_c<width-1>`` (text) plus ``_extra_field``, set
+    when the record has more fields than its header (``""`` inside quotes is one quote)."""
+    schema = ", ".join([*(f"`_c{index}` STRING" for index in range(width)), f"`{EXTRA_FIELD}` STRING"])
+    options = {"sep": delimiter, "mode": "PERMISSIVE", "quote": QUOTE, "escape": QUOTE}
+    return F.from_csv(record, schema, options)
+
+
+def unterminated_quote(record: Column) -> Column:
+    return (F.length(record) - F.length(F.translate(record, QUOTE, ""))) % 2 == 1
+
+
+def failure_reason(key: str, exc: BaseException) -> str:
+    """A failure's first line, cut short: Spark messages can be long, and row values never belong here."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+    return f"{key}: {type(exc).__name__}: {first[:_REASON_CHARS]}"
+
+
+def quarantine_whole_file(
+    store: ObjectStore, target: LandingTarget, message: str, rows: int = 0
+) -> FileManifest:
+    copied = quarantine_file(store, target.source, target.day, target.file_id, target.key, message)
+    remove_published(store, target.bronze_stem)
+    store.delete(quarantined_rows_key(target.source, target.day, target.file_id))
+    manifest = FileManifest(
+        source=target.source, day=target.day, file_id=target.file_id, key=target.key, etag=target.etag,
+        status="quarantined", rows_read=rows, rows_quarantined=rows,
+        quarantined_by_reason={"file:rejected": rows} if rows else {}, reason=message, outputs=[copied],
+    )  # fmt: skip
+    write_manifest(store, manifest)
+    return manifest
+
+
+def _failed(
+    store: ObjectStore,
+    target: LandingTarget,
+    message: str,
+    rows_read: int = 0,
+    landed: int = 0,
+    quarantined: int = 0,
+) -> SparkJobFailed:
+    manifest = FileManifest(
+        source=target.source, day=target.day, file_id=target.file_id, key=target.key, etag=target.etag,
+        status="failed", rows_read=rows_read, rows_landed=landed, rows_quarantined=quarantined, reason=message,
+    )  # fmt: skip
+    write_manifest(store, manifest)
+    return SparkJobFailed(message)
+
+
+def _reason_counts(spark: SparkSession, store: ObjectStore, staged: StagedParquet) -> dict[str, int]:
+    if not staged.rows:
+        return {}
+    written = spark.read.parquet(*(store.uri(part) for part in staged.parts))
+    return {
+        str(row["reason_code"]): int(row["count"])
+        for row in written.groupBy("reason_code").count().orderBy("reason_code").collect()
+    }
+
+
+def land_file(
+    spark: SparkSession, store: ObjectStore, target: LandingTarget, read: Callable[[], ParsedFile]
+) -> FileManifest:
+    """Lands ``target`` with ``read`` and writes its manifest (landed, quarantined or failed)."""
+    try:
+        parsed = read()
+    except UnreadableFile as exc:
+        return quarantine_whole_file(store, target, str(exc), exc.rows)
+    except SPARK_ERRORS as exc:
+        raise _failed(store, target, failure_reason(target.key, exc)) from exc
+    staged: list[StagedParquet] = []
+    try:
+        order_by = None if parsed.in_order else target.line_column
+        bronze = write_parquet_aside(spark, parsed.bronze, store, files=parsed.files, order_by=order_by)
+        staged.append(bronze)
+        rejected = write_parquet_aside(
+            spark, parsed.quarantined, store, files=1, order_by=target.line_column, gather=True
+        )
+        staged.append(rejected)
+        by_reason = _reason_counts(spark, store, rejected)
+    except SPARK_ERRORS as exc:
+        for output in staged:
+            discard(store, output)
+        raise _failed(store, target, failure_reason(target.key, exc), rows_read=parsed.rows_read) from exc
+    if parsed.rows_read != bronze.rows + rejected.rows:
+        for output in staged:
+            discard(store, output)
+        message = (
+            f"{target.key}: rows read {parsed.rows_read} != landed {bronze.rows} + quarantined"
+            f" {rejected.rows}; nothing published"
+        )
+        failure = _failed(
+            store, target, message,
+            rows_read=parsed.rows_read, landed=bronze.rows, quarantined=rejected.rows,
+        )  # fmt: skip
+        raise failure from ReconciliationError(message)
+    outputs = publish_parquet(store, bronze, target.bronze_stem)
+    rejected_key = quarantined_rows_key(target.source, target.day, target.file_id)
+    if rejected.rows:
+        rejected_stem = rejected_key.removesuffix(".parquet")
+        outputs += publish_parquet(store, rejected, rejected_stem)
+    else:
+        discard(store, rejected)
+        store.delete(rejected_key)
+    manifest = FileManifest(
+        source=target.source, day=target.day, file_id=target.file_id, key=target.key, etag=target.etag,
+        status="landed", rows_read=parsed.rows_read, rows_landed=bronze.rows, rows_quarantined=rejected.rows,
+        quarantined_by_reason=by_reason, outputs=outputs, notes=parsed.notes,
+    )  # fmt: skip
+    write_manifest(store, manifest)
+    return manifest
