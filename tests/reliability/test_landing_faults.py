@@ -1,5 +1,5 @@
-"""Landing faults of issue 11 owned by other helpers (marked xfail(strict=True) with the owner named: the
-integrator removes the mark when that branch is merged and the test passes).
+"""Landing faults of issue 11: file ids from the full key, no client data in header errors, RFC 4180
+quoting, CSV header matched by name.
 
 Each test delivers files to a small lake and dispatches the same S3 events a run would, then reads
 what landed (bronze, manifests, reason files), never the code's internals.
@@ -45,7 +45,6 @@ def _bronze(lake: Path) -> list[tuple[str, int, str | None]]:
     return [(str(source), int(identifier), name) for source, identifier, name in rows]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 #1, owner: sparkjobs (file ids from the full key)")
 def test_files_whose_names_collide_today_each_keep_their_identity(tmp_path: Path, spark: object) -> None:
     keys = {
         f"landing/sftp/x__y/{DAY}/z.csv": 1,
@@ -62,7 +61,6 @@ def test_files_whose_names_collide_today_each_keep_their_identity(tmp_path: Path
     assert len({manifest.file_id for manifest in manifests}) == len(keys)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 #5, owner: sparkjobs (no client data in header errors)")
 def test_a_headerless_file_leaves_no_client_data_in_manifest_or_reason(tmp_path: Path, spark: object) -> None:
     key = f"landing/sftp/acme/{DAY}/sem_cabecalho.csv"
     store = _deliver(tmp_path, {key: f"1,Maria Souza,{RAW_CPF},30,true,10.00,2025-05-01\n".encode()})
@@ -74,7 +72,6 @@ def test_a_headerless_file_leaves_no_client_data_in_manifest_or_reason(tmp_path:
         assert RAW_CPF not in text and "Maria Souza" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 #7/#11, owner: sparkjobs (RFC 4180 quoting)")
 def test_quoted_fields_follow_rfc_4180(tmp_path: Path, spark: object) -> None:
     key = f"landing/sftp/acme/{DAY}/aspas.csv"
     content = (
@@ -90,7 +87,6 @@ def test_quoted_fields_follow_rfc_4180(tmp_path: Path, spark: object) -> None:
     assert [name for _key, _id, name in _bronze(tmp_path)] == ['Ana "Zica" Souza', "Souza, Irmão", "Linha\nQuebrada", "Bia"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 #3/#11, owner: sparkjobs (CSV header matched by name)")
 def test_a_client_csv_with_its_columns_in_another_order_is_accepted(tmp_path: Path) -> None:
     import datetime as dt
 
