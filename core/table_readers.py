@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -35,6 +34,8 @@ class CatalogTableReader:
         self.rows_per_batch = rows_per_batch
 
     def read(self, schema: str, table: str) -> pa.RecordBatchReader:
+        import duckdb  # not in the Lambda artifact: only the local reader needs it
+
         connection = duckdb.connect(str(self.catalog_path), read_only=True)
         try:
             # TIMESTAMPTZ values arrive in UTC whatever the machine's zone.

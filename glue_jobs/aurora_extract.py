@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from core.backend import backend_for_lake_uri
 from core.settings import Settings, default_day
 from glue_jobs.options import job_settings, resolve_options
+from ingestion.aurora.extract import UnknownTablesError
 from ingestion.manifest import FileManifest
 from jobs.aurora_extract import extract
 
@@ -52,7 +53,11 @@ def run_job(options: dict[str, str], settings: Settings | None = None) -> list[F
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    manifests = run_job(job_options(argv), job_settings(argv))
+    try:
+        manifests = run_job(job_options(argv), job_settings(argv))
+    except UnknownTablesError as exc:  # a mistyped table name: nothing was written, the job fails
+        logging.error("%s", exc)
+        sys.exit(1)
     failed = [manifest for manifest in manifests if manifest.status != "landed"]
     for manifest in failed:
         logging.error("aurora table %s failed: %s", manifest.file_id, manifest.reason)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.backend import Backend
-from core.storage import LocalObjectStore
 from ingestion.client_health import contract as client_health
 from ingestion.client_health.landing import land_arrived_files
 from ingestion.positional.converter import SOURCE as POSITIONAL
@@ -27,7 +26,7 @@ def positional_day(backend: Backend, day: str, _keys: Sequence[str]) -> GateChec
 
 
 def client_health_day(backend: Backend, day: str, keys: Sequence[str]) -> GateCheck:
-    store = LocalObjectStore(backend.layout.root)
+    store = backend.store
     arrived = [key for key in keys if client_health.parse_landing_key(key).format is not None]
     # The files' own delivery time, as the gate's job gets it: reruns land the same rows byte for byte.
     ingested_at = max((event_time_of(store, key) for key in arrived), default="1970-01-01T00:00:00.000Z")

@@ -5,7 +5,7 @@
   come from the AWS SDK for pandas managed layer the functions attach: AWS builds and patches it for
   Lambda's platform, it is a zip like ours (no container registry or Docker build in the deploy), and
   it keeps our artifact small. No duckdb or pyspark is packaged: no handler imports them.
-- the project wheel, carrying ``dbt_project/`` and ``profiles.yml`` at the paths the dbt runner
+- the project wheel, carrying ``dbt_project/`` (with ``profiles.yml``) at the paths the dbt runner
   resolves (beside the packages) and the positional layouts as package data. Its requirements leave
   out what Glue provides (Spark) and the local engine (DuckDB, dbt-duckdb); dbt-core and dbt-athena
   are added by the template only to the jobs that run dbt, all through ``--additional-python-modules``.
@@ -41,7 +41,10 @@ PROVIDED_TO_LAMBDA = frozenset(
 )
 NEVER_IN_LAMBDA = frozenset({"duckdb", "pyspark", "dbt-core", "dbt-duckdb", "dbt-athena-community"})
 # Requirements the wheel does not carry to Glue: Spark is Glue's own; DuckDB is the local engine.
-LOCAL_ONLY_REQUIREMENTS = frozenset({"pyspark", "duckdb", "dbt-duckdb"})
+# The local engine and the offline tooling (sandbox, dashboard bundle) never run on AWS.
+LOCAL_ONLY_REQUIREMENTS = frozenset(
+    {"pyspark", "duckdb", "duckdb-ext-httpfs", "dbt-duckdb", "moto", "sqlglot", "vl-convert-python"}
+)
 DBT_REQUIREMENTS = frozenset({"dbt-core", "dbt-athena-community"})
 DBT_DATA_EXCLUDED = ("target", "logs", "dbt_packages")
 
@@ -146,11 +149,10 @@ def _wheel_metadata(project: dict[str, Any]) -> str:
 
 
 def _wheel_sources() -> list[tuple[Path, str]]:
-    """The packages and package data pyproject declares, dbt_project/ and profiles.yml beside them
+    """The packages and package data pyproject declares and dbt_project/ (with its profiles.yml) beside them
     (where ``jobs.dbt`` looks for them, relative to the installed packages)."""
     files = _project_files(PROJECT_PACKAGES)
     files += [(path, path.relative_to(REPO_ROOT).as_posix()) for path in _dbt_project_files()]
-    files.append((REPO_ROOT / "profiles.yml", "profiles.yml"))
     return files
 
 

@@ -35,14 +35,16 @@ def test_local_run_extracts_the_named_tables(tmp_path: Path) -> None:
     assert not (tmp_path / "lake" / day_key("pagamentos", DAY)).exists()
 
 
-def test_main_exits_non_zero_when_a_table_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_exits_non_zero_and_writes_nothing_when_a_table_is_unknown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = tmp_path / "aurora.sqlite"
     create_demo_database(database, DAY, rows=5, seed=1)
     monkeypatch.setenv("LAKEHOUSE_AURORA_URL", f"sqlite:///{database}")
     with pytest.raises(SystemExit) as exit_info:
         main(["job.py", "--lake_uri", str(tmp_path / "lake"), "--day", DAY, "--tables", "contratos,nao_existe"])
     assert exit_info.value.code == 1
-    assert (tmp_path / "lake" / day_key("contratos", DAY)).exists()
+    assert not (tmp_path / "lake" / day_key("contratos", DAY)).exists()
 
 
 def test_on_s3_the_day_is_uploaded_and_registered_in_glue(aws_environment: str, tmp_path: Path) -> None:

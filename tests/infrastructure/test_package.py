@@ -73,8 +73,8 @@ def test_each_handler_imports_from_the_artifact_alone(package: Package, tmp_path
 def test_the_wheel_carries_dbt_the_profiles_and_the_layouts_and_no_local_engine(package: Package) -> None:
     wheel = zipfile.ZipFile(package.artifact(project_wheel_name()).path)
     names = set(wheel.namelist())
-    assert {"dbt_project/dbt_project.yml", "profiles.yml", "ingestion/layouts/contracts.yml"} <= names
-    assert "dbt_project/models/marts/salary_averages.sql" in names
+    assert {"dbt_project/dbt_project.yml", "dbt_project/profiles.yml", "ingestion/layouts/contracts.yml"} <= names
+    assert "dbt_project/models/marts/salaries/salary_averages.sql" in names
     assert not any(name.startswith("dbt_project/target/") for name in names)
     requirements = [line for line in wheel.read("lakehouse-0.1.0.dist-info/METADATA").decode().splitlines() if line.startswith("Requires-Dist")]
     assert any("awswrangler" in line for line in requirements)
