@@ -267,18 +267,28 @@ def register_bronze_tables_in_glue(
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)
         present = partitions_present(table, (item["Key"][len(base) :] for page in pages for item in page.get("Contents", [])))
         existing = {
-            tuple(partition["Values"])
+            tuple(partition["Values"]): partition["StorageDescriptor"].get("Location")
             for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table.name)
             for partition in page["Partitions"]
         }
-        new = [
+        wanted = [
             {
                 "Values": list(values),
                 "StorageDescriptor": {**definition["StorageDescriptor"], "Location": f"s3://{bucket}/{base}{folder}"},
             }
             for values, folder in sorted(present.items())
-            if values not in existing
         ]
+        new = [partition for partition in wanted if tuple(partition["Values"]) not in existing]
+        # A partition registered elsewhere (the table moved to this bucket) points where its data is now.
+        for partition in wanted:
+            located = existing.get(tuple(partition["Values"]))
+            if located is not None and located != partition["StorageDescriptor"]["Location"]:
+                glue.update_partition(
+                    DatabaseName=database,
+                    TableName=table.name,
+                    PartitionValueList=partition["Values"],
+                    PartitionInput=partition,
+                )
         for start in range(0, len(new), 100):  # the API's batch limit
             glue.batch_create_partition(
                 DatabaseName=database, TableName=table.name, PartitionInputList=new[start : start + 100]
