@@ -47,7 +47,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy core ingestion serving jobs orchestration lambdas glue_jobs
+	$(BIN)/mypy core ingestion serving jobs orchestration lambdas glue_jobs sandbox
 	$(BIN)/sqlfluff lint dbt_project/models --ignore templating
 
 bench: setup check-java

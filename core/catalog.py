@@ -271,7 +271,7 @@ def register_bronze_tables_in_glue(
             for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table.name)
             for partition in page["Partitions"]
         }
-        wanted = [
+        wanted: list[dict[str, Any]] = [
             {
                 "Values": list(values),
                 "StorageDescriptor": {**definition["StorageDescriptor"], "Location": f"s3://{bucket}/{base}{folder}"},
