@@ -74,8 +74,9 @@ def test_deploy_reaches_create_complete_and_a_second_deploy_is_a_no_op(deployed:
     assert cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     functions = {f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]}
     assert {deployed[key] for key in deployed if key.endswith("Function")} <= functions
-    machines = {m["stateMachineArn"] for m in boto3.client("stepfunctions").list_state_machines()["stateMachines"]}
-    assert {deployed[key] for key in deployed if key.endswith("WorkflowArn")} <= machines
+    stepfunctions = boto3.client("stepfunctions")
+    workflows = [deployed[key] for key in deployed if key.endswith("WorkflowArn")]
+    assert workflows and all(stepfunctions.describe_state_machine(stateMachineArn=arn)["status"] == "ACTIVE" for arn in workflows)
     again = deploy("--partners", str(partners_file))
     assert again.exit_code == 0, again.output
     assert f"stack {STACK}: unchanged" in again.output

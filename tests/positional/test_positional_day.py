@@ -241,7 +241,3 @@ def test_a_job_that_cannot_run_still_leaves_a_failed_record(tmp_path: Path) -> N
     late = dt.datetime(2024, 1, 15, 15, 1, tzinfo=dt.UTC)
     assert check_sla(LocalObjectStore(root), DAY, dt.time(12), late, emit=lambda _line: None).status == MISSED
 
-
-def test_the_glue_entry_point_refuses_an_s3_lake() -> None:
-    with pytest.raises(ValueError, match="pass the lake folder"):
-        glue_positional_day.run_job({"day": DAY, "lake_uri": "s3://bucket"})
