@@ -14,8 +14,8 @@ from ingestion.manifest import FileManifest
 from ingestion.partner_csv.contract import BRONZE_TABLE, DIALECTS, MAX_FIELD_CHARS, QUARANTINE_TABLE, SOURCE
 from ingestion.partner_csv.transforms import bronze_rows, parse_rows, quarantined_rows
 from ingestion.partner_csv.validation import HEAD_BYTES, header_layout
-from ingestion.spark_landing import LandingTarget, ParsedFile, UnreadableFile, land_file
-from ingestion.spark_records import LINE, read_text_records
+from ingestion.spark_landing import CheckedFile, LandingTarget, UnreadableFile, land_file
+from ingestion.spark_records import LINE, RECORD, read_text_records
 
 OPTIONS = (
     "lake_uri",
@@ -51,7 +51,7 @@ def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str
         line_column=LINE,
     )
 
-    def read() -> ParsedFile:
+    def read() -> CheckedFile:
         # Invalid dates must become null (and be quarantined), not raise on the legacy-parser ambiguity.
         spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
         text = read_text_records(spark, store.uri(key), encoding, quoted=True, skip_header=True)
@@ -62,12 +62,13 @@ def land_partner_file(spark: SparkSession, store: ObjectStore, options: dict[str
         parsed = parse_rows(
             text.records, dialect, header, MAX_FIELD_CHARS, multi_line=text.multi_line_records
         )
-        return ParsedFile(
+        return CheckedFile(
             rows_read=text.rows_read,
-            bronze=bronze_rows(parsed, options["partner"], key, options["ingested_at"]),
-            quarantined=quarantined_rows(parsed, key),
+            checked=parsed,
+            raw_column=RECORD,
+            landed=lambda rows: bronze_rows(rows, options["partner"], key, options["ingested_at"]),
+            rejected=lambda rows: quarantined_rows(rows, key),
             in_order=not text.multi_line_records,
-            files=text.splits,
             notes=header.notes(),
         )
 

@@ -6,10 +6,17 @@ holds them, counted before any parse), and rows landed and quarantined are count
 files actually written. If they do not add up, nothing is published, the manifest says ``failed``
 and the job raises. A Spark failure (a crash, a JVM that died) also leaves a ``failed`` manifest
 and raises, so the run sees a failed job, never a silent success.
+
+A read gives either a ``CheckedFile`` (every record once, each with its ``reason``) or a
+``ParsedFile`` (the landed and the rejected rows as two plans). A ``CheckedFile`` is parsed ONCE:
+the checked records are written to a staging Parquet copy, and the bronze and quarantine outputs
+are projections of that copy, so the parse (the costly part) never runs twice. A ``ParsedFile``
+runs its parse once per output.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +38,8 @@ from ingestion.spark_output import (
 from ingestion.spark_records import QUOTE
 
 EXTRA_FIELD = "_extra_field"
+# Athena reads Parquet best in files of about this size: fewer, larger files for a large delivery.
+TARGET_FILE_BYTES = 128 * 1024 * 1024
 SPARK_ERRORS: tuple[type[BaseException], ...] = (CapturedException, Py4JError, ConnectionError)
 _REASON_CHARS = 300
 
@@ -77,6 +86,25 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """A source's read and parse of one file, every record once.
+
+    ``checked``: every record, with its typed values, ``raw_column`` (the record as delivered) and
+    ``reason`` (null when the row lands). ``landed`` / ``rejected``: the bronze and quarantine rows
+    of such a frame (applied to its staged copy). ``in_order``: rows follow the file within each
+    Spark partition.
+    """
+
+    rows_read: int
+    checked: DataFrame
+    raw_column: str
+    landed: Callable[[DataFrame], DataFrame]
+    rejected: Callable[[DataFrame], DataFrame]
+    in_order: bool
+    notes: list[str] = field(default_factory=list)
+
+
 def reason(code: str, column: str, value: Column | None = None) -> Column:
     """The first problem of a row: ``code`` ``<column>:<code>`` and a message (a value only when given)."""
     text = F.lit(f"{column}: {code.replace('_', ' ')}")
@@ -107,6 +135,40 @@ def csv_fields(record: Column, width: int, delimiter: str) -> Column:
     schema = ", ".join([*(f"`_c{index}` STRING" for index in range(width)), f"`{EXTRA_FIELD}` STRING"])
     options = {"sep": delimiter, "mode": "PERMISSIVE", "quote": QUOTE, "escape": QUOTE}
     return F.from_csv(record, schema, options)
+
+
+def with_csv_fields(frame: DataFrame, record: str, width: int, delimiter: str) -> DataFrame:
+    """``frame`` plus the fields of its ``record`` column split per RFC 4180: ``_c0`` .. ``_c<width-1>``
+    (text) and ``_extra_field`` (set when the record has more fields than its header).
+
+    A record without a quote character is split on the delimiter (cheap); only quoted records go
+    through Spark's CSV parser, which costs several times more per record.
+    """
+    quoted_column, split_column = "_quoted_fields", "_split_fields"
+    has_quote = F.instr(F.col(record), QUOTE) > 0
+    staged = frame.select(
+        "*",
+        F.when(has_quote, csv_fields(F.col(record), width, delimiter)).alias(quoted_column),
+        F.when(~has_quote, F.split(F.col(record), _literal_pattern(delimiter))).alias(split_column),
+    )
+    quoted, split = F.col(quoted_column), F.col(split_column)
+
+    def field_at(index: int, name: str) -> Column:
+        return F.when(quoted.isNotNull(), quoted[name]).otherwise(F.get(split, index))
+
+    # The CSV parser reads an empty field as null; a trailing empty extra field is no extra field.
+    extra = field_at(width, EXTRA_FIELD)
+    return staged.select(
+        *(F.col(name) for name in frame.columns),
+        *(field_at(index, f"_c{index}").alias(f"_c{index}") for index in range(width)),
+        F.when(extra != "", extra).alias(EXTRA_FIELD),
+    )
+
+
+def _literal_pattern(delimiter: str) -> str:
+    # A backslash before each punctuation character: Java splits on such a two-character pattern
+    # without compiling a regular expression.
+    return "".join(f"\\{character}" if not character.isalnum() else character for character in delimiter)
 
 
 def unterminated_quote(record: Column) -> Column:
@@ -161,8 +223,50 @@ def _reason_counts(spark: SparkSession, store: ObjectStore, staged: StagedParque
     }
 
 
+def _checked_copy(spark: SparkSession, store: ObjectStore, checked: CheckedFile) -> StagedParquet:
+    """The checked records written once, as read (no shuffle); the delivered text is kept for the
+    rejected rows only (the landed ones carry it in their typed columns)."""
+    rejected_only = F.when(F.col("reason").isNotNull(), F.col(checked.raw_column))
+    frame = checked.checked.withColumn(checked.raw_column, rejected_only)
+    return write_parquet_aside(spark, frame, store, files=frame.rdd.getNumPartitions(), order_by=None)
+
+
+def _bronze_files(store: ObjectStore, copy: StagedParquet) -> int:
+    staged_bytes = sum(store.head(part).size for part in copy.parts)
+    return max(1, math.ceil(staged_bytes / TARGET_FILE_BYTES))
+
+
+def _write_outputs(
+    spark: SparkSession, store: ObjectStore, target: LandingTarget, parsed: ParsedFile | CheckedFile,
+    staged: list[StagedParquet],
+) -> tuple[StagedParquet, StagedParquet]:  # fmt: skip
+    """Bronze and rejected rows written aside (each appended to ``staged`` as soon as it exists)."""
+    order_by = None if parsed.in_order else target.line_column
+    copy = None
+    if isinstance(parsed, CheckedFile):
+        copy = _checked_copy(spark, store, parsed)
+        staged.append(copy)
+        rows = spark.read.parquet(*(store.uri(part) for part in copy.parts))
+        bronze_frame, rejected_frame = parsed.landed(rows), parsed.rejected(rows)
+        files = _bronze_files(store, copy)
+    else:
+        bronze_frame, rejected_frame, files = parsed.bronze, parsed.quarantined, parsed.files
+    bronze = write_parquet_aside(spark, bronze_frame, store, files=files, order_by=order_by)
+    staged.append(bronze)
+    rejected = write_parquet_aside(
+        spark, rejected_frame, store, files=1, order_by=target.line_column, gather=True
+    )
+    staged.append(rejected)
+    if copy is not None:
+        discard(store, copy)
+    return bronze, rejected
+
+
 def land_file(
-    spark: SparkSession, store: ObjectStore, target: LandingTarget, read: Callable[[], ParsedFile]
+    spark: SparkSession,
+    store: ObjectStore,
+    target: LandingTarget,
+    read: Callable[[], ParsedFile | CheckedFile],
 ) -> FileManifest:
     """Lands ``target`` with ``read`` and writes its manifest (landed, quarantined or failed)."""
     try:
@@ -173,13 +277,7 @@ def land_file(
         raise _failed(store, target, failure_reason(target.key, exc)) from exc
     staged: list[StagedParquet] = []
     try:
-        order_by = None if parsed.in_order else target.line_column
-        bronze = write_parquet_aside(spark, parsed.bronze, store, files=parsed.files, order_by=order_by)
-        staged.append(bronze)
-        rejected = write_parquet_aside(
-            spark, parsed.quarantined, store, files=1, order_by=target.line_column, gather=True
-        )
-        staged.append(rejected)
+        bronze, rejected = _write_outputs(spark, store, target, parsed, staged)
         by_reason = _reason_counts(spark, store, rejected)
     except SPARK_ERRORS as exc:
         for output in staged:

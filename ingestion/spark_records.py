@@ -57,6 +57,21 @@ def _quote_count(text: Column) -> Column:
     return F.length(text) - F.length(F.translate(text, QUOTE, ""))
 
 
+def _is_blank(text: Column) -> Column:
+    # Spark's trim removes spaces only: a blank line is empty or starts with one (checked first, as
+    # trimming every line would copy it).
+    return F.when((F.octet_length(text) == 0) | text.startswith(" "), F.trim(text) == "").otherwise(
+        F.lit(False)
+    )
+
+
+def _is_odd(text: Column, quoted: bool) -> Column:
+    """An odd number of quote characters: the line opens or closes a quoted field that spans lines."""
+    if not quoted:
+        return F.lit(False)
+    return F.when(F.instr(text, QUOTE) == 0, F.lit(False)).otherwise(_quote_count(text) % 2 == 1)
+
+
 def read_text_records(
     spark: SparkSession, uri: str, encoding: str, *, quoted: bool, skip_header: bool
 ) -> TextRecords:
@@ -68,11 +83,10 @@ def read_text_records(
         F.monotonically_increasing_id().alias("_position"),
     )
     lines = lines.select(
-        "*",
-        (F.trim(F.col("text")) == "").alias("_blank"),
-        ((_quote_count(F.col("text")) % 2) == 1 if quoted else F.lit(False)).alias("_odd"),
+        "*", _is_blank(F.col("text")).alias("_blank"), _is_odd(F.col("text"), quoted).alias("_odd")
     )
-    blocks = (
+    # One small row per split; ordered here rather than by Spark (a global sort is one more job).
+    blocks = sorted(
         lines.groupBy("_block")
         .agg(
             F.count(F.lit(1)).alias("lines"),
@@ -80,8 +94,8 @@ def read_text_records(
             F.sum(F.col("_blank").cast("long")).alias("blank"),
             F.sum(F.col("_odd").cast("long")).alias("odd"),
         )
-        .orderBy("_block")
-        .collect()
+        .collect(),
+        key=lambda block: int(block["_block"]),
     )
     offsets: list[Column] = []
     total_lines = total_blank = total_odd = 0
@@ -118,11 +132,11 @@ def _with_multi_line_records(numbered: DataFrame, total_lines: int) -> DataFrame
         )
         .where(F.col("_rank") % 2 == 1)
         # An opening quote never closed runs to the end of the file: one (malformed) record.
-        .select(F.col(LINE).alias("_record_line"), F.coalesce("_next", F.lit(total_lines)).alias("_last_line"))
+        .select(
+            F.col(LINE).alias("_record_line"), F.coalesce("_next", F.lit(total_lines)).alias("_last_line")
+        )
     )
-    span_lines = spans.select(
-        "_record_line", F.explode(F.sequence("_record_line", "_last_line")).alias(LINE)
-    )
+    span_lines = spans.select("_record_line", F.explode(F.sequence("_record_line", "_last_line")).alias(LINE))
     member_count = spans.agg(F.sum(F.col("_last_line") - F.col("_record_line") + 1)).first()
     members = int(member_count[0] or 0) if member_count is not None else 0
     lookup = F.broadcast(span_lines) if members < _BROADCAST_SPAN_LINES else span_lines

@@ -15,10 +15,10 @@ from ingestion.partner_csv.contract import COLUMNS, MAX_AGE, REQUIRED, SALARY_PR
 from ingestion.spark_landing import (
     EXTRA_FIELD,
     blank_to_null,
-    csv_fields,
     quarantined_projection,
     reason,
     unterminated_quote,
+    with_csv_fields,
 )
 from ingestion.spark_records import LINE, RECORD
 
@@ -42,20 +42,20 @@ def parse_rows(
 ) -> DataFrame:
     """Adds the typed contract columns and ``reason`` (null when the row is valid, else the first problem).
 
-    Built in three narrow projections (raw text, typed values, first problem) rather than one: each
+    Built in narrow projections (fields, raw text, typed values, first problem) rather than one: each
     expression stays small enough for Spark's whole-stage code generation, which a single nested
     projection exceeded (it fell back to the interpreter, about 5x slower).
     """
-    fields = csv_fields(F.col(RECORD), header.width, dialect.delimiter)
+    fields = with_csv_fields(records, RECORD, header.width, dialect.delimiter)
 
     def delivered(name: str) -> Column:
         position = header.positions[name]
-        return F.lit(None).cast("string") if position is None else blank_to_null(fields[f"_c{position}"])
+        return F.lit(None).cast("string") if position is None else blank_to_null(F.col(f"_c{position}"))
 
-    text = records.select(
-        "*",
+    text = fields.select(
+        *records.columns,
         *(delivered(name).alias(f"_raw_{name}") for name in COLUMNS),
-        fields[EXTRA_FIELD].alias(EXTRA_FIELD),
+        EXTRA_FIELD,
     )
     raw = {name: F.col(f"_raw_{name}") for name in COLUMNS}
     # The first column over the size limit, as one small expression (one check per column would push
