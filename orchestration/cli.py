@@ -559,7 +559,7 @@ def upload(
 
     from sandbox.lake import upload_folders
 
-    settings = _settings(lake)
+    settings = _settings(lake, bucket=bucket)
     written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
     console.print(f"uploaded {written:,} objects to s3://{bucket}/")
 
