@@ -1,6 +1,7 @@
 -- The analysts' client table (LGPD): one row per client, accents removed, nulls defaulted, CPF and
--- address masked, a keyed pseudonymous id in place of the CPF. The partition column comes last, as
--- Athena requires for Hive tables.
+-- address masked, a keyed pseudonymous id in place of the CPF. The id comes from bronze, where the
+-- client-files Glue job (the only holder of the key) wrote it: no key reaches SQL. The partition column
+-- comes last, as Athena requires for Hive tables.
 with
 
 latest as (
@@ -9,19 +10,10 @@ latest as (
 
 ),
 
-keyed as (
-
-    select
-        {{ pseudonym_hmac_hex('cpf') }} as pseudonym_hex,
-        *
-    from latest
-
-),
-
 defaulted as (
 
     select
-        pseudonym_hex,
+        id,
         coalesce(nome_completo, 'N/A') as nome_completo,
         coalesce(data_nascimento, date '1970-01-01') as data_nascimento,
         coalesce(sexo, 'N/A') as sexo,
@@ -32,14 +24,14 @@ defaulted as (
         estado,
         coalesce(data_cadastro, timestamp '1970-01-01 00:00:00') as data_cadastro,
         coalesce(convenio, 'N/A') as convenio
-    from keyed
+    from latest
 
 ),
 
 final as (
 
     select
-        cast({{ uuid_from_hex('pseudonym_hex') }} as varchar) as id,
+        cast(id as varchar) as id,
         cast({{ masked_cpf() }} as varchar) as cpf,
         cast({{ remove_accents('nome_completo') }} as varchar) as nome_completo,
         cast(data_nascimento as date) as data_nascimento,

@@ -16,6 +16,8 @@ renamed as (
         ingested_at,
         cpf as cpf_original,
         {{ cpf_clean('cpf') }} as cpf,
+        id,
+        key_version,
         {{ clean_person_name('nome') }} as nome_completo,
         data_nascimento as data_nascimento_original,
         {{ date_from_text('data_nascimento', 'br') }} as data_nascimento,

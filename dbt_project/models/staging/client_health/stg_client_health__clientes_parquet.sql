@@ -16,6 +16,8 @@ renamed as (
         ingested_at,
         documento_cpf as cpf_original,
         {{ cpf_clean('documento_cpf') }} as cpf,
+        id,
+        key_version,
         {{ clean_person_name('nome_completo') }} as nome_completo,
         data_nascimento as data_nascimento_original,
         {{ date_from_text('data_nascimento', 'iso') }} as data_nascimento,
