@@ -2,6 +2,13 @@
 -- address masked, a keyed pseudonymous id in place of the CPF. The id comes from bronze, where the
 -- client-files Glue job (the only holder of the key) wrote it: no key reaches SQL. The partition column
 -- comes last, as Athena requires for Hive tables.
+-- Incremental: a build rebuilds only the convenios (partitions) its new records touch: where the clients
+-- of those records are now, and where the previous build had them (a client may change plan). The
+-- other partitions are not rewritten. A convenio whose last client moves away would keep that stale
+-- row on Athena (insert_overwrite replaces only the partitions it writes); the unique test on id then
+-- fails the build and gold stays as published until a --full-refresh. On DuckDB the pre-hook
+-- (macros/client_health_incremental.sql) deletes the touched clients' previous rows first.
+-- depends_on: {{ ref('int_client_health__clientes_checked') }}
 with
 
 latest as (
@@ -45,6 +52,38 @@ final as (
         cast({{ remove_accents('convenio') }} as varchar) as convenio
     from defaulted
 
+),
+
+{% if is_incremental() %}
+touched_clients as (
+
+    select distinct id
+    from {{ ref('int_client_health__clientes_checked') }}
+    where dbt_build_id = {{ current_build_id() }} and rejection_reason is null
+
+),
+
+touched_convenios as (
+
+    select final.convenio
+    from final
+    inner join touched_clients on final.id = touched_clients.id
+    union
+    select built.convenio
+    from {{ this }} as built
+    inner join touched_clients on built.id = touched_clients.id
+
+),
+
+{% endif %}
+rebuilt as (
+
+    select final.*
+    from final
+    {% if is_incremental() %}
+        where final.convenio in (select touched_convenios.convenio from touched_convenios)
+    {% endif %}
+
 )
 
-select * from final
+select * from rebuilt

@@ -1,8 +1,14 @@
+-- Incremental by ingestion date (macros/ingestion_days.sql): a build reads only the bronze partitions of
+-- the days it processes and replaces those days' rows. The partition column comes last, as Athena
+-- requires for Hive tables.
 with
 
 source as (
 
     select * from {{ source('client_health', 'clientes_parquet') }}
+    {% if is_incremental() %}
+        where {{ ingestion_days_filter('ingestion_date') }}
+    {% endif %}
 
 ),
 
@@ -12,7 +18,6 @@ renamed as (
         'parquet' as source_format,
         source_file,
         source_row,
-        cast(ingestion_date as date) as ingestion_date,
         ingested_at,
         documento_cpf as cpf_original,
         {{ cpf_clean('documento_cpf') }} as cpf,
@@ -32,7 +37,9 @@ renamed as (
         cast(numero as integer) as numero,
         bairro,
         cidade,
-        convenio
+        convenio,
+        {{ current_build_id() }} as dbt_build_id,
+        cast(ingestion_date as date) as ingestion_date
     from source
 
 )
