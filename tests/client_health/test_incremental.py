@@ -71,6 +71,14 @@ class History:
     lake: Path
     settings: Settings
     builds: dict[str, DbtSummary]
+    compiled_day_2: dict[str, str]  # model -> the SQL day 2's build ran
+
+
+COMPILED = Path(".dbt", "target", "compiled", "lakehouse", "models")
+MODELS = {
+    "stg_client_health__clientes_csv": "staging/client_health",
+    "client_health": "marts/client_health",
+}
 
 
 def _land_and_build(spark: SparkSession, lake: Path, settings: Settings, day: str, seed: int) -> DbtSummary:
@@ -87,7 +95,8 @@ def history(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> It
     (lake / "silver").mkdir(parents=True)  # where dbt-duckdb writes external (Parquet) silver
     settings = Settings().for_lake(lake)
     builds = {day: _land_and_build(spark, lake, settings, day, seed) for seed, day in enumerate(DAYS, start=1)}
-    yield History(lake, settings, builds)
+    compiled = {name: (lake / COMPILED / folder / f"{name}.sql").read_text() for name, folder in MODELS.items()}
+    yield History(lake, settings, builds, compiled)
 
 
 def _rows(lake: Path, relation: str, order: str) -> list[tuple[Any, ...]]:
@@ -113,6 +122,10 @@ def test_each_day_builds_and_the_second_leaves_the_first_days_silver_alone(histo
     assert set(build_ids) == {DAY_1, DAY_2}
     # One build wrote each day: day 2's incremental build did not rewrite day 1's staging rows.
     assert len(build_ids[DAY_1]) == 1 and len(build_ids[DAY_2]) == 1 and build_ids[DAY_1] != build_ids[DAY_2]
+    # Day 2 read only day 2's bronze partition, and gold was rebuilt for the convenios it touched only.
+    assert f"ingestion_date = '{DAY_2}'" in history.compiled_day_2["stg_client_health__clientes_csv"]
+    gold_sql = history.compiled_day_2["client_health"]
+    assert "touched_convenios" in gold_sql and "where final.convenio in" in gold_sql
 
 
 def test_clients_who_changed_plan_are_in_their_new_convenio_only(history: History) -> None:
