@@ -16,7 +16,6 @@ from core.backend import Backend
 from core.child_processes import die_with_this_process
 from core.layout import LakeLayout
 from core.settings import Settings
-from ingestion.client_health.pseudonym import dbt_secret_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -81,13 +80,10 @@ def run_dbt(
     when it ends) and summarises it from dbt's own run_results.json, not from its log lines. ``day``
     (YYYY-MM-DD) is the ingestion day incremental models process; without it they catch up from the
     latest day built.
-
-    The key for gold.client_health ids goes as DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs it from its logs).
     """
     environment = {
         **os.environ,
         **dbt_environment(LakeLayout.local(settings.lake), target),
-        **dbt_secret_environment(settings),
         **(extra_env or {}),
     }
     arguments = [
@@ -144,17 +140,7 @@ def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
 def run_dbt_on(backend: Backend, command: list[str], day: str | None = None) -> DbtSummary:
     """``dbt <command>`` on the backend's target (dbt-duckdb locally, dbt-athena on AWS); dbt's own state
     (target/, logs/) stays in the settings' local lake folder on both."""
-    # dbt-athena has no plugin to hold the pseudonym key: macros/pseudonymous_id.sql reads it as the var
-    # DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs DBT_ENV_SECRET_* values from its logs and artifacts).
-    variables = dbt_secret_environment(backend.settings) if backend.pseudonym_key_as_dbt_var else None
-    return run_dbt(
-        command,
-        backend.settings,
-        target=backend.dbt_target,
-        extra_env=backend.dbt_environment,
-        variables=variables,
-        day=day,
-    )
+    return run_dbt(command, backend.settings, target=backend.dbt_target, extra_env=backend.dbt_environment, day=day)
 
 
 def built_gold_models(settings: Settings) -> dict[str, list[str]]:

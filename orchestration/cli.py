@@ -30,7 +30,6 @@ from core.settings import Settings, default_day
 from core.storage import LocalObjectStore, ObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
 from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, demo_database_path
-from ingestion.client_health.pseudonym import PseudonymKeyError
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
@@ -263,7 +262,7 @@ def run(
     try:
         with _lake_writer(backend, "run"):
             report = _run(backend, day)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if report["status"] != "succeeded":
@@ -285,7 +284,7 @@ def _run_range(backend: Backend, days: list[str], force: bool) -> None:
     try:
         with _lake_writer(backend, "run"):
             summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(backfill.summary_table(summary))
@@ -345,7 +344,7 @@ def demo(
             )
             console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
             report = _run(backend, day)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     where = f"--backend aws --bucket {settings.bucket}" if backend.layout.folder is None else f"--lake {settings.lake}"
