@@ -18,12 +18,12 @@ from orchestration.cli import app
 from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from tests.aws_path.conftest import keys_of
-from tests.support.demo import DemoDay
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 DAY = "2025-03-10"
 BUCKET = "demo-lake"
+KEY = "an-offline-demo-key"  # the same pseudonym key on both backends: the same client ids
 runner = CliRunner()
 
 # Gold table -> its order (the key); the columns are the local table's, in the local order.
@@ -63,12 +63,15 @@ def _query(arguments: list[str], sql: str) -> tuple[list[str], list[list[str | N
 
 
 def test_run_backend_aws_on_the_sandbox_publishes_the_local_gold(
-    sandbox: Sandbox, demo_day: DemoDay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The session's local demo day: its landing files go to the bucket, its gold is what AWS must publish.
-    local, work = demo_day.lake, tmp_path / "aws-work"
-    assert demo_day.day == DAY
-    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", demo_day.pseudonym_key)  # the same client ids on both
+    local, work = tmp_path / "local", tmp_path / "aws-work"
+    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    for name in ("LAKEHOUSE_BACKEND", "LAKEHOUSE_BUCKET", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    demo = runner.invoke(app, ["demo", "--lake", str(local), "--date", DAY, "--rows", "60"])
+    assert demo.exit_code == 0, demo.output
+
     for name, value in sandbox.environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
