@@ -3,8 +3,11 @@ exactly them, and CI (`.ci/run`) runs both, the slow set even when the fast one 
 
 from __future__ import annotations
 
+import ast
 import subprocess
 from pathlib import Path
+
+from tests.conftest import SLOW_TESTS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,3 +32,10 @@ def test_ci_runs_the_fast_and_the_slow_tests_whatever_the_first_gives() -> None:
 def test_the_readme_names_both_commands() -> None:
     readme = (REPO_ROOT / "README.md").read_text()
     assert "make test-slow" in readme and '`pytest -m "not slow"`' in readme
+
+
+def test_every_test_marked_slow_in_the_conftest_exists() -> None:
+    for nodeid in SLOW_TESTS:
+        path, name = nodeid.split("::")
+        tree = ast.parse((REPO_ROOT / path).read_text())
+        assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}, nodeid
