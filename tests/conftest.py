@@ -16,6 +16,8 @@ SLOW_TESTS: dict[str, str] = {
     "tests/partner_csv/test_spark_recovery.py::test_a_dead_jvm_fails_its_job_and_the_next_job_gets_a_fresh_session": (
         "a child process starting two Spark JVMs"
     ),
+    "tests/partner_csv/test_job.py::test_line_numbers_stay_exact_across_many_splits": "dozens of Spark tasks",
+    "tests/partner_csv/test_job.py::test_a_field_over_the_size_limit_quarantines_its_row": "a 50 MB field through Spark",
 }
 
 
