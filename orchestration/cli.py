@@ -504,6 +504,17 @@ def _record(backend: Backend, command: str, outcome: dict[str, Any]) -> None:
     write_command_report(backend.store, default_day(), command, outcome)
 
 
+@contextmanager
+def _publication_failures(backend: Backend, command: str) -> Iterator[None]:
+    """A publication failing inside is printed, recorded as the command's outcome, and exits 1."""
+    try:
+        yield
+    except Exception as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(backend, command, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        raise typer.Exit(1) from exc
+
+
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
 
@@ -512,12 +523,8 @@ app.add_typer(publish_app, name="publish")
 def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
     backend = _backend(lake, backend_name, bucket)
-    try:
+    with _publication_failures(backend, "publish-opensearch"):
         result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
-    except Exception as exc:
-        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(backend, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-        raise typer.Exit(1) from exc
     if result["status"] == "not_configured":
         console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
         raise typer.Exit(2)
@@ -529,12 +536,8 @@ def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = No
 def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
     backend = _backend(lake, backend_name, bucket)
-    try:
+    with _publication_failures(backend, "publish-mysql"):
         result = publish_employees(backend.settings, backend.catalog.table_reader())
-    except Exception as exc:
-        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(backend, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-        raise typer.Exit(1) from exc
     if result is not None:
         _record(backend, "publish-mysql", {"status": "succeeded", **result.as_dict()})
     if result is None:
