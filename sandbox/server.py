@@ -11,6 +11,7 @@ deployed stack with what moto's CloudFormation cannot create and fires its sched
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,9 @@ def serve_sandbox(port: int, statement_log: Path | None = None, echo: Callable[[
         echo(line)
     if statement_log is not None:
         echo(f"# Athena statements are recorded in {statement_log}")
+    if os.environ.get("AWS_ENDPOINT_URL") != sandbox.endpoint:
+        # The deployed functions and Glue jobs run in this process and reach AWS through its environment.
+        echo("# To drive a deployed stack here, start the sandbox itself with that environment.")
     echo("# Ctrl-C stops it; everything it holds is in memory and goes with it.")
     try:
         threading.Event().wait()

@@ -285,3 +285,27 @@ def fire_schedule(
         invoked: dict[str, Any] = make("lambda").invoke(FunctionName=arn, InvocationType="Event", Payload=payload.encode())
         return invoked
     raise ValueError(f"schedule {name}: the sandbox does not deliver to {arn}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sandbox.stack complete --stack NAME`` | ``fire --schedule NAME --time ISO``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.stack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    complete = commands.add_parser("complete", help="create what moto's CloudFormation left out of the stack")
+    complete.add_argument("--stack", required=True)
+    fire = commands.add_parser("fire", help="deliver a schedule's target as Scheduler does")
+    fire.add_argument("--schedule", required=True, help="the schedule's name, e.g. <stack>-daily-run")
+    fire.add_argument("--time", required=True, help="its scheduled time, e.g. 2025-03-11T02:00:00Z")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "complete":
+        for kind, names in vars(complete_stack(arguments.stack)).items():
+            print(f"{kind}: {', '.join(names) or '-'}")
+    else:
+        response = fire_schedule(arguments.schedule, arguments.time)
+        print(json.dumps({key: value for key, value in response.items() if key != "ResponseMetadata"}, default=str))
+
+
+if __name__ == "__main__":
+    main()

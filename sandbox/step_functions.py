@@ -4,13 +4,23 @@ moto keeps two Step Functions backends: the one its CloudFormation creates state
 the executing one the API uses once ``execute_state_machine`` is on (the sandbox turns it on). So that
 a deployed state machine is the one that runs, the executing backend looks a machine up in the other
 one when asked for it, and takes its definition as deployed (created on first use, updated when the
-stack changed it). moto's interpreter calls the service integrations (``glue:startJobRun.sync``,
+stack changed it).
+
+moto 5.2's ``glue:startJobRun.sync`` fails every task after the job run ended (its ``finally``
+interrupts the task's callback endpoint, which only exists for services that also support
+``.waitForTaskToken``): the sandbox gives Glue tasks that endpoint, unused, so a finished run's
+outcome reaches the state (SUCCEEDED: the next state; FAILED: ``States.TaskFailed``, caught by the
+definition's ``Catch``); the run it returns is made JSON (its timestamps as epoch milliseconds, as
+Step Functions shows them), which moto leaves as Python datetimes that break DescribeExecution. moto's
+interpreter calls the service integrations (``glue:startJobRun.sync``,
 ``sns:publish``) over HTTP on ``localhost:MOTO_PORT``; in the sandbox that is the sandbox's own port
 (an explicit ``MOTO_PORT`` in the environment still wins).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -48,6 +58,37 @@ def install_executing_deployed_state_machines() -> None:
 
     StepFunctionsParserBackend.describe_state_machine = describe_state_machine  # type: ignore[method-assign]
     StepFunctionsParserBackend._sandbox_installed = True  # type: ignore[attr-defined]
+    _give_glue_tasks_a_callback_endpoint()
+
+
+def _give_glue_tasks_a_callback_endpoint() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue as glue_task,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+
+    glue_task._SUPPORTED_INTEGRATION_PATTERNS.add(ResourceCondition.WaitForTaskToken)
+    original = glue_task.StateTaskServiceGlue._sync_to_start_job_run
+
+    def _sync_to_start_job_run(self: Any, *args: Any, **kwargs: Any) -> Callable[[], Any] | None:
+        resolver = original(self, *args, **kwargs)
+        if resolver is None:
+            return None
+        poll: Callable[[], Any] = resolver
+
+        def as_json() -> Any:
+            run = poll()
+            return None if run is None else json.loads(json.dumps(run, default=_epoch_millis))
+
+        return as_json
+
+    glue_task.StateTaskServiceGlue._sync_to_start_job_run = _sync_to_start_job_run
+
+
+def _epoch_millis(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1000)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def route_integrations_to(port: int) -> Callable[[], None]:
