@@ -17,6 +17,7 @@ connection, Lambda event-invoke configs, SNS subscriptions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -209,10 +210,8 @@ def complete_stack(name: str, clients: Callable[[str], Any] | None = None) -> Co
     databases = []
     for properties in stack.resources("AWS::Glue::Database").values():
         database = properties["DatabaseInput"]
-        try:
+        with contextlib.suppress(glue.exceptions.AlreadyExistsException):
             glue.create_database(DatabaseInput=database)
-        except glue.exceptions.AlreadyExistsException:
-            pass
         databases.append(database["Name"])
 
     jobs = []

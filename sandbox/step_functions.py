@@ -65,7 +65,9 @@ def _give_glue_tasks_a_callback_endpoint() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_glue as glue_task,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
+        ResourceCondition,
+    )
 
     glue_task._SUPPORTED_INTEGRATION_PATTERNS.add(ResourceCondition.WaitForTaskToken)
     original = glue_task.StateTaskServiceGlue._sync_to_start_job_run
