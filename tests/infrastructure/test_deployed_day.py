@@ -32,7 +32,6 @@ from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from sandbox.stack import Completion, complete_stack, fire_schedule
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 STACK = "lakehouse-day"
 BUCKET = "deployed-day-lake"
@@ -121,6 +120,56 @@ def _failure(sfn: Any, arn: str) -> str:
     return json.dumps([event for event in history if "Failed" in event["type"]], default=str)[:4000]
 
 
+GLUE_SCRIPT = b"""
+import sys
+
+
+def main(argv):
+    print("ran with", argv[1:])
+    if "--fail" in argv:
+        sys.exit(2)
+"""
+
+
+def test_a_glue_sync_task_runs_the_job_script_and_reports_its_outcome(
+    environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto's interpreter starts the run and polls it; the sandbox runs the job's ScriptLocation with
+    Glue's argv (its default arguments, then the run's); SUCCEEDED goes on, FAILED is the task's error."""
+    s3, glue, sfn = boto3.client("s3"), boto3.client("glue"), boto3.client("stepfunctions")
+    s3.create_bucket(Bucket="glue-sync-scripts")
+    s3.put_object(Bucket="glue-sync-scripts", Key="job.py", Body=GLUE_SCRIPT)
+    glue.create_job(
+        Name="sync-probe",
+        Role="arn:aws:iam::123456789012:role/probe",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://glue-sync-scripts/job.py"},
+        DefaultArguments={"--lake_uri": "s3://somewhere"},
+    )
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::glue:startJobRun.sync",
+        "Parameters": {"JobName": "sync-probe", "Arguments": {"--day.$": "$.day"}},
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
+        "End": True,
+    }
+    definition = {"StartAt": "Run", "States": {"Run": task, "Failed": {"Type": "Fail", "Error": "JobFailed"}}}
+    machine = sfn.create_state_machine(
+        name="glue-sync-probe", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+    outcomes = {}
+    for day in ("2025-03-10", "--fail"):
+        started = sfn.start_execution(stateMachineArn=machine, name=f"probe{len(outcomes)}", input=json.dumps({"day": day}))
+        outcomes[day] = _finished(sfn, started["executionArn"])
+    assert outcomes["2025-03-10"]["status"] == "SUCCEEDED"
+    assert json.loads(outcomes["2025-03-10"]["output"])["JobRunState"] == "SUCCEEDED"
+    assert outcomes["--fail"]["status"] == "FAILED"
+    runs = {run["Arguments"]["--day"]: run for run in glue.get_job_runs(JobName="sync-probe")["JobRuns"]}
+    assert runs["--fail"]["JobRunState"] == "FAILED" and runs["--fail"]["ErrorMessage"] == "the script exited 2"
+    assert "ran with ['--JOB_ID', 'j_sync-probe', '--JOB_RUN_ID'" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.spark
 def test_the_deployed_stack_drives_the_day_to_the_local_gold(
     deployed: tuple[dict[str, str], Completion], environment: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
