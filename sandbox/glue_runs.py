@@ -94,16 +94,19 @@ def _now() -> Any:
 
 def install_executing_glue() -> None:
     """Patches moto's Glue (in this process): job runs of scripts in the sandbox's S3 execute them."""
-    from moto.glue.models import FakeJob, FakeJobRun
+    from moto.glue import models
 
-    if getattr(FakeJob, "_sandbox_installed", False):
+    job_class: Any = models.FakeJob  # patched, so typed loosely
+    run_class: Any = models.FakeJobRun
+    if getattr(job_class, "_sandbox_installed", False):
         return
-    original_start = FakeJob.start_job_run
-    original_as_dict = FakeJobRun.as_dict
+    original_start = job_class.start_job_run
+    original_as_dict = run_class.as_dict
 
-    def start_job_run(self: FakeJob, **kwargs: Any) -> str:
+    def start_job_run(self: Any, **kwargs: Any) -> str:
         run_id: str = original_start(self, **kwargs)
-        location = str((self.command or {}).get("ScriptLocation", ""))
+        command: Any = self.command or {}
+        location = str(command.get("ScriptLocation", "")) if isinstance(command, dict) else ""
         source = _script_bytes(location)
         if source is None:
             return run_id
@@ -116,7 +119,7 @@ def install_executing_glue() -> None:
         threading.Thread(target=_execute, args=(run, source, argv), name=f"glue-{self.name}", daemon=True).start()
         return run_id
 
-    def as_dict(self: FakeJobRun) -> dict[str, Any]:
+    def as_dict(self: Any) -> dict[str, Any]:
         described: dict[str, Any] = original_as_dict(self)
         if getattr(self, "sandbox_executed", False):
             described["GlueVersion"] = "5.0"
@@ -128,7 +131,7 @@ def install_executing_glue() -> None:
                 described["ErrorMessage"] = self.error_message
         return described
 
-    FakeJob.start_job_run = start_job_run  # type: ignore[method-assign]
-    FakeJobRun.as_dict = as_dict  # type: ignore[method-assign]
-    FakeJob._sandbox_installed = True  # type: ignore[attr-defined]
+    job_class.start_job_run = start_job_run
+    run_class.as_dict = as_dict
+    job_class._sandbox_installed = True
 

@@ -106,7 +106,7 @@ def install_in_process_lambda() -> None:
         if not str(self.handler).startswith(PROJECT_HANDLERS):
             return original(self, event)
         payload, errored = invoke_in_process(
-            self.handler,
+            str(self.handler),
             {str(name): str(value) for name, value in (self.environment_vars or {}).items()},
             event if event is not None else {},
             self.function_name,

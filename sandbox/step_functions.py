@@ -31,14 +31,15 @@ _PORTS: list[int] = []  # sandboxes running in this process, latest last
 
 def install_executing_deployed_state_machines() -> None:
     from moto.stepfunctions.models import stepfunctions_backends
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.parser import models
 
-    if getattr(StepFunctionsParserBackend, "_sandbox_installed", False):
+    executing: Any = models.StepFunctionsParserBackend  # patched, so typed loosely
+    if getattr(executing, "_sandbox_installed", False):
         return
-    original: Callable[[Any, str], Any] = StepFunctionsParserBackend.describe_state_machine
+    original: Callable[[Any, str], Any] = executing.describe_state_machine
     syncing = threading.local()  # creating a machine describes it: no sync inside a sync
 
-    def describe_state_machine(self: StepFunctionsParserBackend, arn: str) -> Any:
+    def describe_state_machine(self: Any, arn: str) -> Any:
         deployed_backend = stepfunctions_backends[self.account_id][self.region_name]
         deployed = next((item for item in deployed_backend.state_machines if item.arn == arn), None)
         if deployed is not None and not getattr(syncing, "active", False):
@@ -49,15 +50,15 @@ def install_executing_deployed_state_machines() -> None:
                 syncing.active = False
         return original(self, arn)
 
-    def _sync(self: StepFunctionsParserBackend, deployed: Any) -> None:
+    def _sync(self: Any, deployed: Any) -> None:
         own = next((item for item in self.state_machines if item.arn == deployed.arn), None)
         if own is None:
             self.create_state_machine(name=deployed.name, definition=deployed.definition, roleArn=deployed.roleArn)
         elif own.definition != deployed.definition:
             self.update_state_machine(deployed.arn, definition=deployed.definition, role_arn=deployed.roleArn)
 
-    StepFunctionsParserBackend.describe_state_machine = describe_state_machine  # type: ignore[method-assign]
-    StepFunctionsParserBackend._sandbox_installed = True  # type: ignore[attr-defined]
+    executing.describe_state_machine = describe_state_machine
+    executing._sandbox_installed = True
     _give_glue_tasks_a_callback_endpoint()
 
 
@@ -69,8 +70,10 @@ def _give_glue_tasks_a_callback_endpoint() -> None:
         ResourceCondition,
     )
 
-    glue_task._SUPPORTED_INTEGRATION_PATTERNS.add(ResourceCondition.WaitForTaskToken)
-    original = glue_task.StateTaskServiceGlue._sync_to_start_job_run
+    patterns: Any = glue_task._SUPPORTED_INTEGRATION_PATTERNS
+    patterns.add(ResourceCondition.WaitForTaskToken)
+    glue_service: Any = glue_task.StateTaskServiceGlue
+    original = glue_service._sync_to_start_job_run
 
     def _sync_to_start_job_run(self: Any, *args: Any, **kwargs: Any) -> Callable[[], Any] | None:
         resolver = original(self, *args, **kwargs)
@@ -84,7 +87,7 @@ def _give_glue_tasks_a_callback_endpoint() -> None:
 
         return as_json
 
-    glue_task.StateTaskServiceGlue._sync_to_start_job_run = _sync_to_start_job_run
+    glue_service._sync_to_start_job_run = _sync_to_start_job_run
 
 
 def _epoch_millis(value: Any) -> Any:
@@ -98,7 +101,7 @@ def route_integrations_to(port: int) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     if not _PORTS:
-        boto_client.moto_server_port = _integration_port  # type: ignore[assignment]
+        boto_client.moto_server_port = _integration_port
     _PORTS.append(port)
 
     def undo() -> None:
@@ -106,7 +109,7 @@ def route_integrations_to(port: int) -> Callable[[], None]:
         if not _PORTS:
             from moto.settings import moto_server_port
 
-            boto_client.moto_server_port = moto_server_port  # type: ignore[assignment]
+            boto_client.moto_server_port = moto_server_port
 
     return undo
 

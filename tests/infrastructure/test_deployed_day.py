@@ -32,7 +32,6 @@ from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from sandbox.stack import Completion, complete_stack, fire_schedule
 
-
 STACK = "lakehouse-day"
 BUCKET = "deployed-day-lake"
 # The Aurora schedule passes no day: its job extracts "today" in Sao Paulo, so the day driven is today.
