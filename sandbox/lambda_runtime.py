@@ -3,7 +3,7 @@ a schedule firing it, or ``lambda:Invoke``) runs its handler in this process.
 
 moto can only invoke a function inside Docker, which the sandbox does not have. Here the deployed
 function's own configuration says what runs: its ``Handler`` (``module.function``, the dotted path the
-Lambda runtime imports from the artifact) and its ``Environment`` (what ``Settings()`` reads on AWS).
+Lambda runtime imports from the artifact) and its ``Environment`` (what the handler's Settings read on AWS).
 The handler gets the Backend built from that environment through its context (``lambdas.entry``'s
 ``lakehouse_backend``), exactly as the local dispatcher hands it one, so the function's settings reach
 it without touching this process's environment. A handler that raises is an invocation error

@@ -31,6 +31,7 @@ from orchestration.cli import app
 from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from sandbox.stack import Completion, complete_stack, fire_schedule
+from tests.support.mariadb import mariadb_server, mariadb_url  # noqa: F401 - fixtures
 
 STACK = "lakehouse-day"
 BUCKET = "deployed-day-lake"
@@ -170,7 +171,10 @@ def test_a_glue_sync_task_runs_the_job_script_and_reports_its_outcome(
 @pytest.mark.slow
 @pytest.mark.spark
 def test_the_deployed_stack_drives_the_day_to_the_local_gold(
-    deployed: tuple[dict[str, str], Completion], environment: pytest.MonkeyPatch, tmp_path: Path
+    deployed: tuple[dict[str, str], Completion],
+    environment: pytest.MonkeyPatch,
+    tmp_path: Path,
+    mariadb_url: str,  # noqa: F811
 ) -> None:
     outputs, completion = deployed
     glue, sfn, s3 = boto3.client("glue"), boto3.client("stepfunctions"), boto3.client("s3")
@@ -184,13 +188,14 @@ def test_the_deployed_stack_drives_the_day_to_the_local_gold(
         for name in ("AWS_ENDPOINT_URL",):
             local_only.delenv(name, raising=False)
         local_only.setenv("LAKEHOUSE_PSEUDONYM_KEY", key)
+        local_only.setenv("LAKEHOUSE_MYSQL_URL", mariadb_url)
         demo = runner.invoke(app, ["demo", "--lake", str(local), "--date", DAY, "--rows", "60"])
     assert demo.exit_code == 0, demo.output
 
-    # The operator's secret for Aurora (the demo's database); the Aurora schedule starts its job.
-    boto3.client("secretsmanager").create_secret(
-        Name="lakehouse/aurora", SecretString=f"sqlite:///{demo_database_path(local)}"
-    )
+    # The operator's secrets (the template names them): Aurora (the demo's database) and MySQL.
+    secretsmanager = boto3.client("secretsmanager")
+    secretsmanager.create_secret(Name="lakehouse/aurora", SecretString=f"sqlite:///{demo_database_path(local)}")
+    secretsmanager.create_secret(Name="lakehouse/mysql", SecretString=mariadb_url)
     # The day's deliveries: every landing upload is a bucket notification to a deployed function.
     assert upload_folders(local, ["landing"], BUCKET, s3) > 0
     (aurora_schedule,) = [name for name in completion.schedules if "aurora" in name]
