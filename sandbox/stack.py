@@ -218,8 +218,10 @@ def complete_stack(name: str, clients: Callable[[str], Any] | None = None) -> Co
     for properties in stack.resources("AWS::Glue::Job").values():
         job = {key: value for key, value in properties.items() if key != "Name"}
         try:
+            glue.get_job(JobName=properties["Name"])
+        except glue.exceptions.EntityNotFoundException:
             glue.create_job(Name=properties["Name"], **job)
-        except glue.exceptions.IdempotentParameterMismatchException:
+        else:  # a later deploy changed the template (new artifacts prefix, arguments)
             glue.update_job(JobName=properties["Name"], JobUpdate=job)
         jobs.append(properties["Name"])
 
