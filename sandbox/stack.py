@@ -8,7 +8,7 @@ resource's properties with its intrinsic functions resolved against the stack (i
 physical ids and attributes of what moto created), as CloudFormation on a real account would have
 created them. The Glue jobs then run their scripts when started (``sandbox.glue_runs``), and the
 schedules can be fired as Scheduler fires them (``fire_schedule``). It is idempotent: jobs and
-schedules are updated to the template, databases, workgroups and the generated secret are kept.
+schedules are replaced by the template's, databases, workgroups and the generated secret are kept.
 
 Only API calls: it works against ``lakehouse sandbox`` in another process as well as in this one.
 Not completed (nothing the day needs): alarms, policies, Transfer Family, QuickSight, the VPC
@@ -217,12 +217,10 @@ def complete_stack(name: str, clients: Callable[[str], Any] | None = None) -> Co
     jobs = []
     for properties in stack.resources("AWS::Glue::Job").values():
         job = {key: value for key, value in properties.items() if key != "Name"}
-        try:
-            glue.get_job(JobName=properties["Name"])
-        except glue.exceptions.EntityNotFoundException:
-            glue.create_job(Name=properties["Name"], **job)
-        else:  # a later deploy changed the template (new artifacts prefix, arguments)
-            glue.update_job(JobName=properties["Name"], JobUpdate=job)
+        # A later deploy may have changed the job (artifacts prefix, arguments): it is replaced, as moto
+        # has no UpdateJob; the job's earlier runs go with it.
+        glue.delete_job(JobName=properties["Name"])
+        glue.create_job(Name=properties["Name"], **job)
         jobs.append(properties["Name"])
 
     workgroups = []
