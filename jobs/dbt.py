@@ -34,6 +34,8 @@ class DbtSummary:
     models: dict[str, str] = field(default_factory=dict)
     tests: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # Gold (marts) models this invocation built successfully -> their partition columns.
+    gold_models: dict[str, list[str]] = field(default_factory=dict)
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -159,14 +161,15 @@ def write_docs_site(backend: Backend) -> str:
     return DOCS_KEY
 
 
-def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSummary:
+def build_on_athena(settings: Settings, select: str, workgroup: str, day: str | None = None) -> DbtSummary:
     """``dbt build --select SELECT`` on Athena (dbt-athena, target ``aws``) in the lake bucket, queries in
-    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake). dbt's
-    own state (target, logs) goes to a scratch folder that ends with the run."""
+    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake), for the
+    ingestion ``day`` (see ``run_dbt``). dbt's own state (target, logs) goes to a scratch folder that ends
+    with the run; the gold models it built are in the summary (``gold_models``)."""
     if not settings.bucket:
         raise ValueError("dbt build on Athena needs the lake bucket: pass --lake_uri s3://BUCKET")
     with tempfile.TemporaryDirectory(prefix="dbt-") as work:
-        return run_dbt(
+        summary = run_dbt(
             ["build", "--select", select],
             settings.for_lake(Path(work)),
             target="aws",
@@ -175,4 +178,10 @@ def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSumma
                 "LAKEHOUSE_REGION": settings.region,
                 "LAKEHOUSE_ATHENA_WORKGROUP": workgroup,
             },
+            day=day,
         )
+        if summary.success:
+            # What the publication step may publish: read here, before dbt's state goes with the folder.
+            built = gold_models(LakeLayout.local(Path(work)))
+            summary.gold_models = {name: built[name] for name in built if summary.models.get(name) == "success"}
+        return summary
