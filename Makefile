@@ -1,4 +1,5 @@
-# Two commands on a fresh clone: `make run` (setup + demo) and `make test` (every test).
+# Two commands on a fresh clone: `make run` (setup + demo) and `make test` (the tests but the slow
+# end-to-end ones, which `make test-slow` runs; CI runs both).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ LAKE ?= lake
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run setup query docs test lint bench clean check-java
+.PHONY: run setup query docs test test-slow lint bench clean check-java
 
 $(BIN)/lakehouse: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -42,8 +43,13 @@ query: setup
 docs: setup
 	$(BIN)/lakehouse docs --lake $(LAKE)
 
+# The fast set (a few minutes) and the end-to-end runs marked `slow` (demo days, dbt builds on the
+# sandbox, the AWS path); `.ci/run` runs both, so CI never skips a slow test.
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not slow"
+
+test-slow: setup
+	$(BIN)/pytest -q -m slow
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import sys
 
-BENCHMARKS = ("partner_csv", "positional", "mysql_publish", "aurora", "client_health")
+BENCHMARKS = ("partner_csv", "positional", "mysql_publish", "aurora", "client_health", "daily_growth")
 
 
 def main() -> int:

@@ -40,8 +40,6 @@ class Backend:
     # The dbt target that builds silver and gold on this backend, and what its profile reads from the env.
     dbt_target: str = "local"
     dbt_environment: dict[str, str] = field(default_factory=dict)
-    # Whether dbt gets the pseudonym key as a var (its adapter has no plugin that can hold it).
-    pseudonym_key_as_dbt_var: bool = False
 
     def for_bucket(self, bucket: str | None) -> Backend:
         """The backend of the lake an S3 event names (the local lake has one bucket name and ignores it)."""
@@ -82,7 +80,6 @@ def build_backend(settings: Settings) -> Backend:
             query_engine=AthenaQueryEngine(_boto3_client("athena", settings), layout),
             dbt_target="aws",
             dbt_environment={"LAKEHOUSE_BUCKET": settings.bucket, "LAKEHOUSE_REGION": settings.region},
-            pseudonym_key_as_dbt_var=True,
         )
     layout = LakeLayout.local(settings.lake)
     return Backend(

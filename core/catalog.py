@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import importlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,24 +48,48 @@ class BronzeTable:
         return any((lake_root / self.prefix).glob(self.relative_glob()))
 
 
-def duckdb_type(data_type: pa.DataType) -> str:
-    if pa.types.is_boolean(data_type):
-        return "BOOLEAN"
-    if pa.types.is_int8(data_type) or pa.types.is_int16(data_type) or pa.types.is_int32(data_type):
-        return "INTEGER"
-    if pa.types.is_integer(data_type):
-        return "BIGINT"
-    if pa.types.is_floating(data_type):
-        return "DOUBLE"
+# Arrow type -> (DuckDB, Athena) column type, checked in order. DuckDB keeps every integer narrower
+# than 64 bits as INTEGER and every float as DOUBLE; Athena has a name for each width. None: no such type.
+_COLUMN_TYPES: tuple[tuple[Callable[[pa.DataType], bool], str, str | None], ...] = (
+    (pa.types.is_boolean, "BOOLEAN", "boolean"),
+    (pa.types.is_int8, "INTEGER", "tinyint"),
+    (pa.types.is_int16, "INTEGER", "smallint"),
+    (pa.types.is_int32, "INTEGER", "int"),
+    (pa.types.is_int64, "BIGINT", "bigint"),
+    (pa.types.is_integer, "BIGINT", None),
+    (pa.types.is_float32, "DOUBLE", "float"),
+    (pa.types.is_float64, "DOUBLE", "double"),
+    (pa.types.is_floating, "DOUBLE", None),
+    (pa.types.is_date, "DATE", "date"),
+    (pa.types.is_string, "VARCHAR", "string"),
+    (pa.types.is_large_string, "VARCHAR", "string"),
+)
+
+
+def _type_names(data_type: pa.DataType) -> tuple[str | None, str | None]:
+    """(DuckDB, Athena) names of the column type of ``data_type``."""
     if pa.types.is_decimal(data_type):
-        return f"DECIMAL({data_type.precision},{data_type.scale})"
-    if pa.types.is_date(data_type):
-        return "DATE"
+        return f"DECIMAL({data_type.precision},{data_type.scale})", f"decimal({data_type.precision},{data_type.scale})"
     if pa.types.is_timestamp(data_type):
-        return "TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"
-    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
-        return "VARCHAR"
-    raise TypeError(f"no DuckDB type for {data_type}")
+        return ("TIMESTAMPTZ" if data_type.tz else "TIMESTAMP"), "timestamp"
+    for matches, duckdb_name, athena_name in _COLUMN_TYPES:
+        if matches(data_type):
+            return duckdb_name, athena_name
+    return None, None
+
+
+def duckdb_type(data_type: pa.DataType) -> str:
+    name, _ = _type_names(data_type)
+    if name is None:
+        raise TypeError(f"no DuckDB type for {data_type}")
+    return name
+
+
+def athena_type(data_type: pa.DataType) -> str:
+    _, name = _type_names(data_type)
+    if name is None:
+        raise TypeError(f"no Athena type for {data_type}")
+    return name
 
 
 def _quote(identifier: str) -> str:
@@ -148,32 +172,6 @@ class DuckDbCatalog:
 
     def table_reader(self) -> TableReader:
         return CatalogTableReader(self.catalog_path)
-
-
-def athena_type(data_type: pa.DataType) -> str:
-    if pa.types.is_boolean(data_type):
-        return "boolean"
-    if pa.types.is_int8(data_type):
-        return "tinyint"
-    if pa.types.is_int16(data_type):
-        return "smallint"
-    if pa.types.is_int32(data_type):
-        return "int"
-    if pa.types.is_int64(data_type):
-        return "bigint"
-    if pa.types.is_float32(data_type):
-        return "float"
-    if pa.types.is_float64(data_type):
-        return "double"
-    if pa.types.is_decimal(data_type):
-        return f"decimal({data_type.precision},{data_type.scale})"
-    if pa.types.is_date(data_type):
-        return "date"
-    if pa.types.is_timestamp(data_type):
-        return "timestamp"
-    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
-        return "string"
-    raise TypeError(f"no Athena type for {data_type}")
 
 
 _FORMATS: dict[str, dict[str, Any]] = {

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -145,138 +146,60 @@ def _check_expected(name: str, expected: Collection[str]) -> None:
         raise ValueError(f"{name!r} is not one of the expected files {sorted(expected)}")
 
 
-class LocalDayGate:
-    """The ledger as files below the lake root; the claim is made and recovered under an exclusive ``flock``."""
+class _Ledger(ABC):
+    """What both gates share: the ledger's layout, the arrival check, the takeover of a stale claim and
+    the status. A subclass stores the markers (``_put``, ``_read``, ``_keys``) and makes the claim
+    atomic (``_claim``, ``release``)."""
 
-    def __init__(self, lake_root: Path, lease: dt.timedelta = LOCAL_LEASE) -> None:
-        self.root = lake_root
+    # Whether a claim made on this host is judged by its owner process being alive (see claim_is_stale).
+    checks_claim_owner = False
+
+    def __init__(self, lease: dt.timedelta) -> None:
         self.lease = lease
 
-    def _folder(self, source: str, day: str) -> Path:
-        return self.root / gate_prefix(source, day)
+    @abstractmethod
+    def _put(self, key: str, data: bytes) -> None:
+        ...
 
-    def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
+    @abstractmethod
+    def _read(self, key: str) -> bytes | None:
+        """The marker's bytes, None when there is none."""
+        ...
 
-    def _names(self, folder: Path) -> dict[str, dict[str, Any]]:
-        if not folder.is_dir():
-            return {}
-        found = {}
-        for path in folder.glob("*.json"):
-            payload = json.loads(path.read_text(encoding="utf-8"))
-            found[str(payload["name"])] = payload
-        return found
+    @abstractmethod
+    def _keys(self, prefix: str) -> list[str]:
+        """Keys of the markers directly below ``prefix``."""
+        ...
 
-    def record_arrival(
-        self,
-        source: str,
-        day: str,
-        name: str,
-        expected: Collection[str],
-        detail: Mapping[str, Any] | None = None,
-    ) -> bool:
-        _check_expected(name, expected)
-        folder = self._folder(source, day)
-        self._write(folder / ARRIVED / f"{lake.safe_name(name)}.json", _marker(name, detail))
-        arrived = {path.stem for path in (folder / ARRIVED).glob("*.json")}
-        if not {lake.safe_name(item) for item in expected} <= arrived:
-            return False
-        return self._claim(folder, name)
+    @abstractmethod
+    def _claim(self, prefix: str, name: str) -> bool:
+        """Writes the day's claim for ``name`` if nobody holds it (or its holder is stale); True if won."""
+        ...
 
-    @contextmanager
-    def _claim_lock(self, folder: Path) -> Iterator[None]:
-        fd = os.open(folder / CLAIM_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # held for a few file operations; released if we die
-            yield
-        finally:
-            os.close(fd)
-
-    def _claim(self, folder: Path, name: str) -> bool:
-        claim = folder / CLAIM
-        with self._claim_lock(folder):
-            if claim.exists():
-                if (folder / STARTED).exists():
-                    return False
-                held = json.loads(claim.read_text(encoding="utf-8") or "{}")
-                if not claim_is_stale(held, check_owner=True):
-                    return False
-                body = json.loads(claim_payload(name, self.lease))
-                body["recovered_from"] = {key: held.get(key) for key in ("owner", "claimed_at") if key in held}
-                self._write(claim, (json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode())
-                return True
-            self._write(claim, claim_payload(name, self.lease))
-            return True
-
-    def record_rejection(self, source: str, day: str, name: str, reason: str) -> None:
-        self._write(
-            self._folder(source, day) / REJECTED / f"{lake.safe_name(name)}.json",
-            _marker(name, {"reason": reason}),
-        )
-
-    def record_start(self, source: str, day: str, run_id: str) -> None:
-        self._write(self._folder(source, day) / STARTED, _marker(source, {"run_id": run_id}))
-
+    @abstractmethod
     def release(self, source: str, day: str) -> None:
-        folder = self._folder(source, day)
-        if folder.is_dir():
-            with self._claim_lock(folder):
-                (folder / CLAIM).unlink(missing_ok=True)
-
-    def status(self, source: str, day: str, expected: Collection[str]) -> GateStatus:
-        folder = self._folder(source, day)
-        arrived = frozenset(self._names(folder / ARRIVED))
-        rejected = {
-            name: str(item.get("reason", ""))
-            for name, item in self._names(folder / REJECTED).items()
-            if name not in arrived
-        }
-        started = folder / STARTED
-        run_id = json.loads(started.read_text(encoding="utf-8"))["run_id"] if started.is_file() else None
-        return GateStatus(
-            source, day, frozenset(expected), arrived, rejected, (folder / CLAIM).is_file(), run_id
-        )
-
-
-class S3DayGate:
-    """The same ledger in the lake bucket; the claim is ``PutObject`` with ``If-None-Match: *``.
-
-    S3 is strongly consistent (read-after-write and list-after-write), so the arrival written before
-    the listing is always seen by the last caller, and only one conditional put of the claim succeeds.
-    """
-
-    CONFLICT_RETRIES = 5
-
-    def __init__(self, bucket: str, client: Any, lease: dt.timedelta = S3_LEASE) -> None:
-        self.bucket = bucket
-        self.client = client
-        self.lease = lease
+        """Gives the claim back (the job could not be started), so the next arrival call can claim again."""
+        ...
 
     def _names(self, prefix: str) -> dict[str, dict[str, Any]]:
         found = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix + "/"
-        ):
-            for item in page.get("Contents", []):
-                body = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+        for key in self._keys(prefix):
+            body = self._read(key)
+            if body is not None:
                 payload = json.loads(body)
                 found[str(payload["name"])] = payload
         return found
 
-    def _arrived(self, prefix: str) -> set[str]:
-        # Names come from the keys alone: one LIST instead of a GET per marker on the hot path.
-        names: set[str] = set()
-        for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{prefix}/{ARRIVED}/"
-        ):
-            names.update(
-                item["Key"].rsplit("/", 1)[-1].removesuffix(".json") for item in page.get("Contents", [])
-            )
-        return names
+    def _takeover(self, prefix: str, held: bytes, name: str) -> bytes | None:
+        """The claim that replaces ``held``, or None while the job has started or the holder may go on."""
+        if self._read(f"{prefix}/{STARTED}") is not None:
+            return None
+        claim = json.loads(held or b"{}")
+        if not claim_is_stale(claim, check_owner=self.checks_claim_owner):
+            return None
+        body = json.loads(claim_payload(name, self.lease))
+        body["recovered_from"] = {key: claim.get(key) for key in ("owner", "claimed_at") if key in claim}
+        return (json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
 
     def record_arrival(
         self,
@@ -288,30 +211,126 @@ class S3DayGate:
     ) -> bool:
         _check_expected(name, expected)
         prefix = gate_prefix(source, day)
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=f"{prefix}/{ARRIVED}/{lake.safe_name(name)}.json",
-            Body=_marker(name, detail),
-        )
-        if not {lake.safe_name(item) for item in expected} <= self._arrived(prefix):
+        self._put(f"{prefix}/{ARRIVED}/{lake.safe_name(name)}.json", _marker(name, detail))
+        # Names come from the keys alone: one listing instead of a read per marker on the hot path.
+        arrived = {key.rsplit("/", 1)[-1].removesuffix(".json") for key in self._keys(f"{prefix}/{ARRIVED}")}
+        if not {lake.safe_name(item) for item in expected} <= arrived:
             return False
-        body = claim_payload(name, self.lease)
-        if self._conditional_put(f"{prefix}/{CLAIM}", body, IfNoneMatch="*"):
-            return True
-        return self._recover(prefix, body)
+        return self._claim(prefix, name)
 
-    def _recover(self, prefix: str, body: bytes) -> bool:
-        """Takes over a stale claim: overwrites it only if it is still the object we judged stale."""
-        if self._read(f"{prefix}/{STARTED}") is not None:
-            return False
+    def record_rejection(self, source: str, day: str, name: str, reason: str) -> None:
+        key = f"{gate_prefix(source, day)}/{REJECTED}/{lake.safe_name(name)}.json"
+        self._put(key, _marker(name, {"reason": reason}))
+
+    def record_start(self, source: str, day: str, run_id: str) -> None:
+        self._put(f"{gate_prefix(source, day)}/{STARTED}", _marker(source, {"run_id": run_id}))
+
+    def status(self, source: str, day: str, expected: Collection[str]) -> GateStatus:
+        prefix = gate_prefix(source, day)
+        arrived = frozenset(self._names(f"{prefix}/{ARRIVED}"))
+        rejected = {
+            name: str(item.get("reason", ""))
+            for name, item in self._names(f"{prefix}/{REJECTED}").items()
+            if name not in arrived
+        }
+        started = self._read(f"{prefix}/{STARTED}")
+        claimed = self._read(f"{prefix}/{CLAIM}") is not None
+        run_id = json.loads(started)["run_id"] if started is not None else None
+        return GateStatus(source, day, frozenset(expected), arrived, rejected, claimed, run_id)
+
+
+class LocalDayGate(_Ledger):
+    """The ledger as files below the lake root; the claim is made and recovered under an exclusive ``flock``."""
+
+    checks_claim_owner = True
+
+    def __init__(self, lake_root: Path, lease: dt.timedelta = LOCAL_LEASE) -> None:
+        super().__init__(lease)
+        self.root = lake_root
+
+    def _put(self, key: str, data: bytes) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+
+    def _read(self, key: str) -> bytes | None:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=f"{prefix}/{CLAIM}")
+            return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _keys(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        return [f"{prefix}/{path.name}" for path in folder.glob("*.json")] if folder.is_dir() else []
+
+    @contextmanager
+    def _claim_lock(self, prefix: str) -> Iterator[None]:
+        fd = os.open(self.root / prefix / CLAIM_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held for a few file operations; released if we die
+            yield
+        finally:
+            os.close(fd)
+
+    def _claim(self, prefix: str, name: str) -> bool:
+        key = f"{prefix}/{CLAIM}"
+        with self._claim_lock(prefix):
+            held = self._read(key)
+            body = claim_payload(name, self.lease) if held is None else self._takeover(prefix, held, name)
+            if body is None:
+                return False
+            self._put(key, body)
+            return True
+
+    def release(self, source: str, day: str) -> None:
+        prefix = gate_prefix(source, day)
+        if (self.root / prefix).is_dir():
+            with self._claim_lock(prefix):
+                (self.root / prefix / CLAIM).unlink(missing_ok=True)
+
+
+class S3DayGate(_Ledger):
+    """The same ledger in the lake bucket; the claim is ``PutObject`` with ``If-None-Match: *``.
+
+    S3 is strongly consistent (read-after-write and list-after-write), so the arrival written before
+    the listing is always seen by the last caller, and only one conditional put of the claim succeeds.
+    """
+
+    CONFLICT_RETRIES = 5
+
+    def __init__(self, bucket: str, client: Any, lease: dt.timedelta = S3_LEASE) -> None:
+        super().__init__(lease)
+        self.bucket = bucket
+        self.client = client
+
+    def _put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def _read(self, key: str) -> bytes | None:
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return body
+
+    def _keys(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix + "/")
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def _claim(self, prefix: str, name: str) -> bool:
+        key, fresh = f"{prefix}/{CLAIM}", claim_payload(name, self.lease)
+        if self._conditional_put(key, fresh, IfNoneMatch="*"):
+            return True
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
         except self.client.exceptions.NoSuchKey:  # released meanwhile: claim it afresh
-            return self._conditional_put(f"{prefix}/{CLAIM}", body, IfNoneMatch="*")
-        held = json.loads(response["Body"].read() or b"{}")
-        if not claim_is_stale(held, check_owner=False):
-            return False
-        return self._conditional_put(f"{prefix}/{CLAIM}", body, IfMatch=response["ETag"])
+            return self._conditional_put(key, fresh, IfNoneMatch="*")
+        # Overwrites the stale claim only if it is still the object judged stale.
+        body = self._takeover(prefix, response["Body"].read(), name)
+        return body is not None and self._conditional_put(key, body, IfMatch=response["ETag"])
 
     def _conditional_put(self, key: str, body: bytes, **condition: str) -> bool:
         for _ in range(self.CONFLICT_RETRIES):
@@ -327,44 +346,8 @@ class S3DayGate:
             return True
         raise RuntimeError(f"s3://{self.bucket}/{key}: conditional put kept conflicting")
 
-    def record_rejection(self, source: str, day: str, name: str, reason: str) -> None:
-        key = f"{gate_prefix(source, day)}/{REJECTED}/{lake.safe_name(name)}.json"
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=_marker(name, {"reason": reason}))
-
-    def record_start(self, source: str, day: str, run_id: str) -> None:
-        key = f"{gate_prefix(source, day)}/{STARTED}"
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=_marker(source, {"run_id": run_id}))
-
     def release(self, source: str, day: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=f"{gate_prefix(source, day)}/{CLAIM}")
-
-    def _read(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            return None
-        payload: dict[str, Any] = json.loads(body)
-        return payload
-
-    def status(self, source: str, day: str, expected: Collection[str]) -> GateStatus:
-        prefix = gate_prefix(source, day)
-        arrived = frozenset(self._names(f"{prefix}/{ARRIVED}"))
-        rejected = {
-            name: str(item.get("reason", ""))
-            for name, item in self._names(f"{prefix}/{REJECTED}").items()
-            if name not in arrived
-        }
-        started = self._read(f"{prefix}/{STARTED}")
-        claimed = self._read(f"{prefix}/{CLAIM}") is not None
-        return GateStatus(
-            source,
-            day,
-            frozenset(expected),
-            arrived,
-            rejected,
-            claimed,
-            started["run_id"] if started else None,
-        )
 
 
 def open_day(

@@ -39,7 +39,6 @@ class QueryEngine(Protocol):
 
 
 SNAPSHOT_FILE = "catalog.snapshot.duckdb"
-ATTACHED_AS = "lake"
 # Folders whose files the catalog's views read; never the SFTP keys, the demo source database or dbt's state.
 READABLE_FOLDERS = ("landing", "bronze", "silver", "gold", "quarantine", "reports")
 # By name: the names differ between DuckDB and its type stubs.
@@ -118,8 +117,10 @@ class DuckDbQueryEngine:
         source, lake_root = self._source(), self.catalog_path.parent.resolve()
         connection = duckdb.connect(":memory:")
         try:
-            connection.execute(f"ATTACH '{_literal(str(source))}' AS {ATTACHED_AS} (READ_ONLY)")
-            connection.execute(f"USE {ATTACHED_AS}")
+            # Under the catalog file's own name: the views dbt wrote there name it (catalog.silver.x).
+            attached_as = '"' + self.catalog_path.stem.replace('"', '""') + '"'
+            connection.execute(f"ATTACH '{_literal(str(source))}' AS {attached_as} (READ_ONLY)")
+            connection.execute(f"USE {attached_as}")
             allowed = ", ".join(f"'{_literal(str(lake_root / folder))}/'" for folder in READABLE_FOLDERS)
             connection.execute(f"SET allowed_directories = [{allowed}]")
             connection.execute("SET enable_external_access = false")

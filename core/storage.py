@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -30,6 +31,10 @@ class ObjectStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def head(self, key: str) -> ObjectInfo: ...
+
+    def modified_at(self, key: str) -> dt.datetime:
+        """When the object was last written (UTC): what an S3 event reports as its event time."""
+        ...
 
     def list(self, prefix: str) -> list[ObjectInfo]: ...
 
@@ -109,6 +114,9 @@ class LocalObjectStore:
     def head(self, key: str) -> ObjectInfo:
         path = self.path(key)
         return ObjectInfo(key=key, size=path.stat().st_size, etag=file_md5(path))
+
+    def modified_at(self, key: str) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.path(key).stat().st_mtime, tz=dt.UTC)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         base = self.path(prefix)
@@ -191,6 +199,10 @@ class S3ObjectStore:
     def head(self, key: str) -> ObjectInfo:
         meta = self.client.head_object(Bucket=self.bucket, Key=key)
         return ObjectInfo(key=key, size=int(meta["ContentLength"]), etag=str(meta["ETag"]).strip('"'))
+
+    def modified_at(self, key: str) -> dt.datetime:
+        modified: dt.datetime = self.client.head_object(Bucket=self.bucket, Key=key)["LastModified"]
+        return modified.astimezone(dt.UTC)
 
     def list(self, prefix: str) -> list[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")

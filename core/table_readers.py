@@ -72,7 +72,7 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
 
 
 def arrow_type(glue_type: str) -> pa.DataType:
-    """The Arrow type of a Glue column type (the inverse of ``ingestion.glue_registration.athena_type``)."""
+    """The Arrow type of a Glue column type (the inverse of ``core.catalog.athena_type``)."""
     name = glue_type.strip().lower()
     if name in _SIMPLE_TYPES:
         return _SIMPLE_TYPES[name]

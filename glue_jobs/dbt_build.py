@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from core.backend import backend_for_lake_uri
 from glue_jobs.options import job_settings, resolve_options
 from jobs.dbt import build_on_athena
+from jobs.publication import record_built_gold
 
 OPTIONS = ("lake_uri", "day", "select", "athena_workgroup")
 
@@ -29,7 +30,8 @@ OPTIONS = ("lake_uri", "day", "select", "athena_workgroup")
 def main(argv: Sequence[str] | None = None) -> None:
     options = resolve_options(argv, OPTIONS)
     backend = backend_for_lake_uri(job_settings(argv), options["lake_uri"])
-    summary = build_on_athena(backend.settings, options["select"], options["athena_workgroup"])
+    summary = build_on_athena(backend.settings, options["select"], options["athena_workgroup"], options["day"])
+    record_built_gold(backend.store, options["day"], summary.gold_models)  # the next step publishes these
     for failure in summary.failures:
         logging.error("dbt: %s", failure)
     if not summary.success:

@@ -2,9 +2,9 @@
 build), ``mysql`` or ``opensearch`` (feed the downstream systems from gold). The body is
 ``jobs.publication.publish_target``.
 
-Arguments: ``--lake_uri``, ``--day``, ``--target``. Publication reads the embedded catalog; on an
-``s3://`` lake it needs the AWS run path (gold published through the Glue Catalog, publishers reading
-gold on S3), which until it lands is refused with that reason rather than run against nothing.
+Arguments: ``--lake_uri``, ``--day``, ``--target``. ``gold`` publishes the models the day workflow's
+``dbt-build`` step recorded as built and tested (``jobs.publication.built_gold_key``); a workflow whose
+build failed never reaches this step.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ OPTIONS = ("lake_uri", "day", "target")
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = resolve_options(argv, OPTIONS)
-    result = publish_target(backend_for_lake_uri(job_settings(argv), options["lake_uri"]), options["target"])
+    backend = backend_for_lake_uri(job_settings(argv), options["lake_uri"])
+    result = publish_target(backend, options["target"], options["day"])
     logging.info("published: %s", result)
     if isinstance(result, dict) and result.get("status") == "failed":
         sys.exit(1)

@@ -16,7 +16,6 @@ from core.backend import Backend
 from core.child_processes import die_with_this_process
 from core.layout import LakeLayout
 from core.settings import Settings
-from ingestion.client_health.pseudonym import dbt_secret_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -35,6 +34,8 @@ class DbtSummary:
     models: dict[str, str] = field(default_factory=dict)
     tests: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # Gold (marts) models this invocation built successfully -> their partition columns.
+    gold_models: dict[str, list[str]] = field(default_factory=dict)
 
     def as_report(self) -> dict[str, Any]:
         return {
@@ -81,13 +82,10 @@ def run_dbt(
     when it ends) and summarises it from dbt's own run_results.json, not from its log lines. ``day``
     (YYYY-MM-DD) is the ingestion day incremental models process; without it they catch up from the
     latest day built.
-
-    The key for gold.client_health ids goes as DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs it from its logs).
     """
     environment = {
         **os.environ,
         **dbt_environment(LakeLayout.local(settings.lake), target),
-        **dbt_secret_environment(settings),
         **(extra_env or {}),
     }
     arguments = [
@@ -144,17 +142,7 @@ def gold_models(layout: LakeLayout) -> dict[str, list[str]]:
 def run_dbt_on(backend: Backend, command: list[str], day: str | None = None) -> DbtSummary:
     """``dbt <command>`` on the backend's target (dbt-duckdb locally, dbt-athena on AWS); dbt's own state
     (target/, logs/) stays in the settings' local lake folder on both."""
-    # dbt-athena has no plugin to hold the pseudonym key: macros/pseudonymous_id.sql reads it as the var
-    # DBT_ENV_SECRET_PSEUDONYM_KEY (dbt scrubs DBT_ENV_SECRET_* values from its logs and artifacts).
-    variables = dbt_secret_environment(backend.settings) if backend.pseudonym_key_as_dbt_var else None
-    return run_dbt(
-        command,
-        backend.settings,
-        target=backend.dbt_target,
-        extra_env=backend.dbt_environment,
-        variables=variables,
-        day=day,
-    )
+    return run_dbt(command, backend.settings, target=backend.dbt_target, extra_env=backend.dbt_environment, day=day)
 
 
 def built_gold_models(settings: Settings) -> dict[str, list[str]]:
@@ -173,14 +161,15 @@ def write_docs_site(backend: Backend) -> str:
     return DOCS_KEY
 
 
-def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSummary:
+def build_on_athena(settings: Settings, select: str, workgroup: str, day: str | None = None) -> DbtSummary:
     """``dbt build --select SELECT`` on Athena (dbt-athena, target ``aws``) in the lake bucket, queries in
-    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake). dbt's
-    own state (target, logs) goes to a scratch folder that ends with the run."""
+    ``workgroup`` (the pipeline's, whose enforced result location keeps results out of the lake), for the
+    ingestion ``day`` (see ``run_dbt``). dbt's own state (target, logs) goes to a scratch folder that ends
+    with the run; the gold models it built are in the summary (``gold_models``)."""
     if not settings.bucket:
         raise ValueError("dbt build on Athena needs the lake bucket: pass --lake_uri s3://BUCKET")
     with tempfile.TemporaryDirectory(prefix="dbt-") as work:
-        return run_dbt(
+        summary = run_dbt(
             ["build", "--select", select],
             settings.for_lake(Path(work)),
             target="aws",
@@ -189,4 +178,10 @@ def build_on_athena(settings: Settings, select: str, workgroup: str) -> DbtSumma
                 "LAKEHOUSE_REGION": settings.region,
                 "LAKEHOUSE_ATHENA_WORKGROUP": workgroup,
             },
+            day=day,
         )
+        if summary.success:
+            # What the publication step may publish: read here, before dbt's state goes with the folder.
+            built = gold_models(LakeLayout.local(Path(work)))
+            summary.gold_models = {name: built[name] for name in built if summary.models.get(name) == "success"}
+        return summary

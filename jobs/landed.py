@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypedDict
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
@@ -51,33 +51,51 @@ def handle_s3_event(
     return outcomes
 
 
-def partner_csv_landed(backend: Backend, landed: LandedObject) -> dict[str, Any]:
-    outcome = handle_upload(
-        backend.store,
-        backend.launcher,
+class _LandingArguments(TypedDict):
+    """What a landing handler of ``ingestion`` is told about the object and the job it may start."""
+
+    lake_uri: str
+    job_name: str
+    key: str
+    size: int
+    etag: str
+    event_time: str
+
+
+def _object_arguments(backend: Backend, landed: LandedObject, job_name: str) -> _LandingArguments:
+    return _LandingArguments(
         lake_uri=backend.layout.uri,
-        job_name=backend.settings.glue_job_partner_csv,
+        job_name=job_name,
         key=landed.key,
         size=landed.size,
         etag=landed.etag,
         event_time=landed.event_time,
     )
+
+
+class _ActionOutcome(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def detail(self) -> str: ...
+
+
+def _action_summary(outcome: _ActionOutcome) -> dict[str, Any]:
     return {"key": outcome.key, "action": outcome.action, "detail": outcome.detail}
+
+
+def partner_csv_landed(backend: Backend, landed: LandedObject) -> dict[str, Any]:
+    arguments = _object_arguments(backend, landed, backend.settings.glue_job_partner_csv)
+    return _action_summary(handle_upload(backend.store, backend.launcher, **arguments))
 
 
 def client_file_landed(backend: Backend, landed: LandedObject) -> dict[str, Any]:
-    outcome = handle_arrival(
-        backend.store,
-        backend.gate,
-        backend.launcher,
-        lake_uri=backend.layout.uri,
-        job_name=backend.settings.glue_job_client_health,
-        key=landed.key,
-        size=landed.size,
-        etag=landed.etag,
-        event_time=landed.event_time,
-    )
-    return {"key": outcome.key, "action": outcome.action, "detail": outcome.detail}
+    arguments = _object_arguments(backend, landed, backend.settings.glue_job_client_health)
+    return _action_summary(handle_arrival(backend.store, backend.gate, backend.launcher, **arguments))
 
 
 def positional_file_landed(backend: Backend, landed: LandedObject) -> dict[str, Any]:

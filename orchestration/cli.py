@@ -8,6 +8,7 @@ import json
 import logging
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +27,9 @@ from core.run_lock import LakeBusyError
 from core.schedules import SCHEDULES
 from core.settings import Backend as BackendName
 from core.settings import Settings, default_day
-from core.storage import LocalObjectStore
+from core.storage import LocalObjectStore, ObjectStore
 from ingestion.aurora.demo_db import DemoKeys, create_demo_database
 from ingestion.aurora.extract import SourceUnavailableError, UnknownTablesError, demo_database_path
-from ingestion.client_health.pseudonym import PseudonymKeyError
 from ingestion.client_health.sample_data import write_client_health_day
 from ingestion.partner_csv.sample_data import employee_ids, write_partner_day
 from ingestion.positional.sample_data import write_sample_day
@@ -104,6 +104,18 @@ def _settings(lake: Path | None, backend: BackendName | None = None, bucket: str
 
 def _backend(lake: Path | None, backend: BackendName | None = None, bucket: str | None = None) -> Backend:
     return build_backend(_settings(lake, backend, bucket))
+
+
+def _local_backend(
+    command: str, on_aws: str, lake: Path | None, backend: BackendName | None, bucket: str | None
+) -> Backend:
+    """The backend of a command that exists only on the local backend: on aws it exits 2 saying what
+    stands for it there (``on_aws``)."""
+    settings = _settings(lake, backend, bucket)
+    if settings.backend is BackendName.AWS:
+        console.print(f"[red]`lakehouse {command}` runs on the local backend only; on aws {on_aws}[/red]")
+        raise typer.Exit(2)
+    return build_backend(settings)
 
 
 def _day(date: str | None) -> str:
@@ -191,16 +203,19 @@ def _run(backend: Backend, day: str) -> dict[str, Any]:
 def dashboard(
     lake: LakeOption = None,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8765,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
-    """Serve the latest dashboard (lake/reports/dashboard.html) on http://127.0.0.1:PORT until Ctrl-C."""
+    """Serve the latest dashboard (reports/dashboard.html of the lake folder, or of the bucket on the aws
+    backend) on http://127.0.0.1:PORT until Ctrl-C."""
     from serving.dashboard.page import DASHBOARD_KEY
     from serving.dashboard.server import dashboard_server
 
-    lake_root = _settings(lake).lake.resolve()
-    if not (lake_root / DASHBOARD_KEY).exists():
-        console.print(f"[red]no dashboard in {lake_root}: `lakehouse run` or `lakehouse demo` writes it[/red]")
+    store = _backend(lake, backend_name, bucket).store
+    if not store.exists(DASHBOARD_KEY):
+        console.print(f"[red]no dashboard at {store.uri(DASHBOARD_KEY)}: `lakehouse run` or `lakehouse demo` writes it[/red]")
         raise typer.Exit(1)
-    server = dashboard_server(lake_root, port)
+    server = dashboard_server(store, port)
     console.print(f"dashboard: http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
@@ -247,7 +262,7 @@ def run(
     try:
         with _lake_writer(backend, "run"):
             report = _run(backend, day)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if report["status"] != "succeeded":
@@ -269,7 +284,7 @@ def _run_range(backend: Backend, days: list[str], force: bool) -> None:
     try:
         with _lake_writer(backend, "run"):
             summary = backfill.run_backfill(backend.store, days, lambda day: _run(backend, day), force)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     console.print(backfill.summary_table(summary))
@@ -279,38 +294,62 @@ def _run_range(backend: Backend, days: list[str], force: bool) -> None:
         raise typer.Exit(1)
 
 
+def _write_demo_inputs(lake_root: Path, day: str, rows: int, seed: int) -> None:
+    """The demo's landing files for ``day`` below ``lake_root/landing`` (the same files for the same seed)."""
+    landing, date = lake_root / "landing", dt.date.fromisoformat(day)
+    written = write_partner_day(landing, date, rows, seed)
+    console.print(f"demo inputs for {day}: {len(written)} partner CSVs (landing/sftp/)")
+    clients = write_client_health_day(landing, date, max(rows // 4, 50), seed)
+    console.print(f"demo inputs for {day}: {len(clients)} client files (landing/client_health/{day}/)")
+    positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
+    console.print(f"demo inputs for {day}: {len(positional)} positional files (landing/positional/{day}/)")
+
+
+def _copy_folder(folder: Path, store: ObjectStore) -> int:
+    """Every file below ``folder`` into ``store`` at the same relative key; returns how many."""
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    for path in files:
+        store.write_bytes(path.relative_to(folder).as_posix(), path.read_bytes())
+    return len(files)
+
+
 @app.command()
 def demo(
     lake: LakeOption = None,
     date: DateOption = None,
     rows: Annotated[int, typer.Option("--rows", min=10, help="Partner CSV rows to generate.")] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample data: the same seed gives the same files.")] = 7,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
-    """Write realistic sample inputs for the day into the landing zone, then do what `run` does."""
-    backend, day = _backend(lake), _day(date)
+    """Write realistic sample inputs for the day into the landing zone (the lake folder, or
+    s3://BUCKET/landing/ on the aws backend) and the demo Aurora, then do what `run` does."""
+    backend, day = _backend(lake, backend_name, bucket), _day(date)
+    settings = backend.settings
     try:
         with _lake_writer(backend, "demo"):
-            lake_root = backend.layout.root
-            landing = lake_root / "landing"
-            written = write_partner_day(landing, dt.date.fromisoformat(day), rows, seed)
-            console.print(f"demo inputs for {day}: {len(written)} partner CSVs in {landing / 'sftp'}")
-            clients = write_client_health_day(landing, dt.date.fromisoformat(day), max(rows // 4, 50), seed)
-            console.print(f"demo inputs for {day}: {len(clients)} client files in {landing / 'client_health' / day}")
-            positional = write_sample_day(LocalObjectStore(lake_root), day, max(rows // 4, 50), seed)
-            console.print(f"demo inputs for {day}: {len(positional)} positional files in {landing / 'positional' / day}")
-            database = demo_database_path(lake_root)
+            if backend.layout.folder is not None:
+                _write_demo_inputs(backend.layout.folder, day, rows, seed)
+            else:
+                with tempfile.TemporaryDirectory(prefix="lakehouse-demo-") as staging:
+                    _write_demo_inputs(Path(staging), day, rows, seed)
+                    copied = _copy_folder(Path(staging), backend.store)
+                console.print(f"demo inputs uploaded: {copied} objects to {backend.store.uri('landing/')}")
+            # Aurora is a database, not objects in the lake: the demo's stands in as a SQLite file in the lake
+            # folder (on the aws backend, the local working folder --lake), read when no Aurora URL is set.
+            database = demo_database_path(settings.lake.resolve())
+            database.parent.mkdir(parents=True, exist_ok=True)
             tables = create_demo_database(
                 database, day, max(rows // 10, 50), seed, DemoKeys(employee_ids=employee_ids(rows, dt.date.fromisoformat(day)))
             )
             console.print(f"demo Aurora (SQLite) at {database}: " + ", ".join(f"{name} {count:,}" for name, count in tables.items()))
             report = _run(backend, day)
-    except (JavaMissingError, PseudonymKeyError) as exc:  # configuration, not a failed run
+    except JavaMissingError as exc:  # configuration, not a failed run
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    where = f"--backend aws --bucket {settings.bucket}" if backend.layout.folder is None else f"--lake {settings.lake}"
     console.print(
-        f"query it: {lakehouse_command()} query --lake {backend.settings.lake} "
-        '"select * from gold.salary_averages limit 10"',
-        soft_wrap=True,
+        f'query it: {lakehouse_command()} query {where} "select * from gold.salary_averages limit 10"', soft_wrap=True
     )
     if report["status"] != "succeeded":
         raise typer.Exit(1)
@@ -362,10 +401,14 @@ def sftp(
     lake: LakeOption = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 2222,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
     """Serve partners over SFTP (key auth, one home per partner); each finished upload is dispatched
-    as the S3 ObjectCreated event AWS Transfer Family would produce."""
-    backend = _backend(lake)
+    as the S3 ObjectCreated event AWS Transfer Family would produce. Local backend only."""
+    backend = _local_backend(
+        "sftp", "partners upload to Transfer Family (`lakehouse deploy --partners FILE`)", lake, backend_name, bucket
+    )
     lake_root = backend.layout.root
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     console.print(f"SFTP on {host}:{port}; partner keys in {lake_root / 'sftp' / 'keys'}/<partner>.pub")
@@ -436,10 +479,19 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option("--poll-seconds", min=0.1, help="Seconds between two looks at the landing zone.")
     ] = 2.0,
+    backend_name: BackendOption = None,
+    bucket: BucketOption = None,
 ) -> None:
     """Long-running local mode: dispatch every new landing file as an S3 event and fire the declared
-    schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time)."""
-    backend = _backend(lake)
+    schedules (Aurora extraction 03:00, positional SLA check 12:00, daily run 23:00, Sao Paulo time).
+    Local backend only."""
+    backend = _local_backend(
+        "serve",
+        "S3 notifications, EventBridge Scheduler and Step Functions do this (`lakehouse deploy`)",
+        lake,
+        backend_name,
+        bucket,
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for item in SCHEDULES:
         console.print(f"schedule {item.name}: {item.cron} (America/Sao_Paulo) -> {item.job}")
@@ -452,6 +504,17 @@ def _record(backend: Backend, command: str, outcome: dict[str, Any]) -> None:
     write_command_report(backend.store, default_day(), command, outcome)
 
 
+@contextmanager
+def _publication_failures(backend: Backend, command: str) -> Iterator[None]:
+    """A publication failing inside is printed, recorded as the command's outcome, and exits 1."""
+    try:
+        yield
+    except Exception as exc:
+        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
+        _record(backend, command, {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        raise typer.Exit(1) from exc
+
+
 publish_app = typer.Typer(help="Publish gold-fed data to downstream systems.", no_args_is_help=True)
 app.add_typer(publish_app, name="publish")
 
@@ -460,12 +523,8 @@ app.add_typer(publish_app, name="publish")
 def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Index gold.contract_plans into OpenSearch (LAKEHOUSE_OPENSEARCH_URL), with deterministic document ids."""
     backend = _backend(lake, backend_name, bucket)
-    try:
+    with _publication_failures(backend, "publish-opensearch"):
         result = publish_contract_plans_to_opensearch(backend.settings, backend.catalog.table_reader())
-    except Exception as exc:
-        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(backend, "publish-opensearch", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-        raise typer.Exit(1) from exc
     if result["status"] == "not_configured":
         console.print("[red]no OpenSearch configured: set LAKEHOUSE_OPENSEARCH_URL[/red]")
         raise typer.Exit(2)
@@ -477,12 +536,8 @@ def publish_opensearch(lake: LakeOption = None, backend_name: BackendOption = No
 def publish_mysql(lake: LakeOption = None, backend_name: BackendOption = None, bucket: BucketOption = None) -> None:
     """Upsert the cleaned partner employee rows into MySQL (LAKEHOUSE_MYSQL_URL or the secret id on AWS)."""
     backend = _backend(lake, backend_name, bucket)
-    try:
+    with _publication_failures(backend, "publish-mysql"):
         result = publish_employees(backend.settings, backend.catalog.table_reader())
-    except Exception as exc:
-        console.print(f"[red]{type(exc).__name__}: {exc}[/red]")
-        _record(backend, "publish-mysql", {"status": "failed", "error": f"{type(exc).__name__}: {exc}"})
-        raise typer.Exit(1) from exc
     if result is not None:
         _record(backend, "publish-mysql", {"status": "succeeded", **result.as_dict()})
     if result is None:
@@ -506,7 +561,7 @@ def upload(
 
     from sandbox.lake import upload_folders
 
-    settings = _settings(lake)
+    settings = _settings(lake, bucket=bucket)
     written = upload_folders(settings.lake.resolve(), folders or ["landing"], bucket, boto3.client("s3", region_name=settings.region))
     console.print(f"uploaded {written:,} objects to s3://{bucket}/")
 

@@ -7,7 +7,6 @@ writing the process environment.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 from core import registry
 from core.backend import Backend
-from core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from core.storage import ObjectStore
 from orchestration.events import object_created_event
 
 LOCAL_BUCKET = "lakehouse-local"
@@ -41,14 +40,8 @@ def routes() -> list[tuple[re.Pattern[str], str, Handler]]:
 
 
 def event_time_of(store: ObjectStore, key: str) -> str:
-    """When the object was written: its mtime in the lake folder, its LastModified in a bucket."""
-    if isinstance(store, S3ObjectStore):
-        modified = store.client.head_object(Bucket=store.bucket, Key=key)["LastModified"].astimezone(dt.UTC)
-    elif isinstance(store, LocalObjectStore):
-        modified = dt.datetime.fromtimestamp(store.path(key).stat().st_mtime, tz=dt.UTC)
-    else:
-        raise TypeError(f"no event time for objects of {type(store).__name__}")
-    return modified.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The S3 event's ``eventTime`` for ``key``: when the store says the object was written."""
+    return store.modified_at(key).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def bucket_of(backend: Backend) -> str:

@@ -12,7 +12,7 @@ from core.errors import describe_error
 from core.layout import run_record_key
 from core.settings import Settings
 from core.table_readers import TableReader
-from ingestion.client_health.quality import client_health_quality
+from ingestion.client_health.quality import day_quality
 from ingestion.manifest import FileManifest, read_manifests
 from jobs.dbt import DbtSummary, built_gold_models, run_dbt_on
 from jobs.publication import PUBLISHERS
@@ -27,7 +27,7 @@ from orchestration.report import (
     write_report,
 )
 from orchestration.run_gates import RUN_TIME_GATES
-from serving.dashboard import write_dashboard
+from serving.dashboard import publish_dashboard, read_gold_from
 
 Step = Callable[[str], None]
 
@@ -115,6 +115,21 @@ def _build_and_publish(
     return dbt, gold, publish_downstream(settings, backend.catalog.table_reader(), step, timings)
 
 
+def _quality_quarantine(backend: Backend, day: str, summary: dict[str, Any], step: Step) -> None:
+    """The client records dbt's quality checks rejected: counted in the report, exported to quarantine."""
+    step("client_health: quality quarantine")
+    try:
+        quality = day_quality(
+            lambda sql: backend.query_engine.query(sql).rows, backend.catalog.table_reader(), backend.store, day
+        )
+    except Exception as exc:  # rejected rows not in quarantine: the run cannot say it succeeded
+        summary["errors"].append(f"quality quarantine not written: {describe_error(exc)}")
+        summary["status"] = "failed"
+        return
+    if quality:
+        summary["quality"] = quality
+
+
 def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> dict[str, Any]:
     """Processes what is in the landing zone for ``day``; returns (and writes) the run report.
 
@@ -129,6 +144,9 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
     timings: dict[str, float] = {}
     sources = _ingest(backend, day, step, timings)
     dbt, gold, publications = _build_and_publish(backend, day, crashed(sources), step, timings)
+    backend.query_engine.refresh()  # readers see this run's catalog from now on
+    if dbt.success:
+        _quality_quarantine(backend, day, sources["client_health"], step)
 
     failed = (
         not dbt.success
@@ -148,16 +166,11 @@ def run_day(backend: Backend, day: str, step: Step = lambda _message: None) -> d
         "publications": publications,
         "timings_seconds": {**timings, "total": round(time.monotonic() - started, 3)},
     }
-    if dbt.success:
-        quality = client_health_quality(layout, day)
-        if quality:
-            sources["client_health"]["quality"] = quality
-    backend.query_engine.refresh()  # readers see this run's catalog from now on
     step("dashboard")
     try:
-        report["dashboard"] = str(write_dashboard(layout.root, day, report))
+        report["dashboard"] = publish_dashboard(store, read_gold_from(backend.query_engine), day, report)
     except Exception as exc:  # the dashboard never hides the run's own outcome
-        report["dashboard"] = f"not written: {type(exc).__name__}: {exc}"
+        report["dashboard"] = f"not written: {describe_error(exc)}"
     report["finished_at"] = sao_paulo_time(sao_paulo_now())
     report["report"] = run_record_key(day, run_id)
     write_report(store, day, report)

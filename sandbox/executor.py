@@ -762,6 +762,9 @@ class Statement:
                     {"Name": column, "Type": duckdb_type_to_glue_lenient(str(row[1]))}
                     for (column, _), row in zip(columns, described, strict=True)
                 ],
+                # Athena stores a view with an empty location; dbt-athena reads it when it expires the
+                # view's old Glue versions (after versions_to_keep rebuilds).
+                "Location": "",
                 "SerdeInfo": {},
             },
             "PartitionKeys": [],

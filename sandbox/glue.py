@@ -141,6 +141,8 @@ class SandboxCatalog:
                         "Columns": storage.get("Columns", []),
                         "Location": location,
                     },
+                    # Glue returns Parameters on every partition; dbt-athena's table swap (ha) copies them.
+                    "Parameters": {},
                 }
             )
         for start in range(0, len(inputs), 100):

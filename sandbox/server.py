@@ -1,12 +1,17 @@
 """``lakehouse sandbox``: moto's AWS APIs on 127.0.0.1 in this process, Athena statements executed.
 
 Every service moto serves is there (S3, Glue, Athena, Secrets Manager, SNS, CloudWatch, EventBridge,
-Scheduler, Step Functions, DynamoDB, CloudFormation, STS, ...); Step Functions definitions execute.
+Scheduler, Step Functions, DynamoDB, CloudFormation, STS, ...); Step Functions definitions execute, the
+deployed stack's state machines included (``sandbox.step_functions``); Glue job runs of deployed
+scripts run them on local Spark (``sandbox.glue_runs``); the project's Lambda functions run their
+handler in process when invoked or notified (``sandbox.lambda_runtime``). ``sandbox.stack`` completes a
+deployed stack with what moto's CloudFormation cannot create and fires its schedules.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +20,9 @@ from pathlib import Path
 import requests
 
 from sandbox.athena import AthenaExecution, install_executing_athena
+from sandbox.glue_runs import install_executing_glue
+from sandbox.lambda_runtime import install_in_process_lambda
+from sandbox.step_functions import install_executing_deployed_state_machines, route_integrations_to
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
@@ -64,13 +72,22 @@ def start_sandbox(port: int = 0, host: str = "127.0.0.1", statement_log: Path | 
     bound_host, bound_port = server.get_host_and_port()
     endpoint = f"http://{bound_host}:{bound_port}"
     install_executing_athena(endpoint, statement_log)
+    install_executing_glue()
+    install_in_process_lambda()
+    install_executing_deployed_state_machines()
+    unroute = route_integrations_to(bound_port)
     response = requests.post(
         f"{endpoint}/moto-api/config",
         json={"stepfunctions": {"execute_state_machine": True}},
         timeout=10,
     )
     response.raise_for_status()
-    return Sandbox(host=bound_host, port=bound_port, statement_log=statement_log, _stop=server.stop)
+
+    def stop() -> None:
+        unroute()
+        server.stop()
+
+    return Sandbox(host=bound_host, port=bound_port, statement_log=statement_log, _stop=stop)
 
 
 def environment_lines(sandbox: Sandbox) -> list[str]:
@@ -85,6 +102,9 @@ def serve_sandbox(port: int, statement_log: Path | None = None, echo: Callable[[
         echo(line)
     if statement_log is not None:
         echo(f"# Athena statements are recorded in {statement_log}")
+    if os.environ.get("AWS_ENDPOINT_URL") != sandbox.endpoint:
+        # The deployed functions and Glue jobs run in this process and reach AWS through its environment.
+        echo("# To drive a deployed stack here, start the sandbox itself with that environment.")
     echo("# Ctrl-C stops it; everything it holds is in memory and goes with it.")
     try:
         threading.Event().wait()

@@ -67,3 +67,12 @@
         or landed.bronze_rows is null
         or manifests.rows_landed != landed.bronze_rows
 {% endtest %}
+
+{# Client ids made with two keys never match: after a key rotation every day must be landed again with
+   the new key (a full refresh), or one client would carry two ids. Returns the versions when several. #}
+{% test one_value(model, column_name) %}
+    select {{ column_name }}, count(*) as rows_with_it
+    from {{ model }}
+    where (select count(distinct {{ column_name }}) from {{ model }}) > 1
+    group by {{ column_name }}
+{% endtest %}

@@ -19,6 +19,7 @@ from core.storage import ObjectStore
 from ingestion import spark_landing
 from ingestion.client_health import transforms
 from ingestion.client_health.contract import COLUMNS, FORMATS, SOURCE, bronze_key, file_id, landing_key
+from ingestion.client_health.pseudonym import PseudonymKey
 from ingestion.client_health.validation import (
     HEAD_BYTES,
     InvalidDelivery,
@@ -43,11 +44,11 @@ def _unreadable(key: str, fmt: str, exc: BaseException) -> UnreadableFile:
 
 
 def _parsed(
-    parsed: DataFrame, fmt: str, key: str, ingested_at: str, rows_read: int, files: int
+    parsed: DataFrame, fmt: str, key: str, ingested_at: str, rows_read: int, files: int, pseudonym: PseudonymKey
 ) -> ParsedFile:
     return ParsedFile(
         rows_read=rows_read,
-        bronze=transforms.bronze_rows(parsed, fmt, key, ingested_at),
+        bronze=transforms.bronze_rows(parsed, fmt, key, ingested_at, pseudonym),
         quarantined=transforms.quarantined_rows(parsed, key),
         in_order=False,
         files=files,
@@ -127,7 +128,9 @@ READERS: dict[str, Callable[[SparkSession, ObjectStore, str, bytes], tuple[DataF
 }
 
 
-def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, ingested_at: str) -> FileManifest:
+def land_file(
+    spark: SparkSession, store: ObjectStore, fmt: str, day: str, ingested_at: str, pseudonym: PseudonymKey
+) -> FileManifest:
     key = landing_key(day, fmt)
     info = store.head(key)
     target = LandingTarget(
@@ -147,13 +150,19 @@ def land_file(spark: SparkSession, store: ObjectStore, fmt: str, day: str, inges
         except InvalidDelivery as exc:
             raise UnreadableFile(str(exc)) from exc
         parsed, rows_read, files = READERS[fmt](spark, store, key, head)
-        return _parsed(parsed, fmt, key, ingested_at, rows_read, files)
+        return _parsed(parsed, fmt, key, ingested_at, rows_read, files, pseudonym)
 
     return spark_landing.land_file(spark, store, target, read)
 
 
 def land_day(
-    spark: SparkSession, store: ObjectStore, day: str, ingested_at: str, formats: Sequence[str] = FORMATS
+    spark: SparkSession,
+    store: ObjectStore,
+    day: str,
+    ingested_at: str,
+    pseudonym: PseudonymKey,
+    formats: Sequence[str] = FORMATS,
 ) -> list[FileManifest]:
-    """Lands the day's files (all three, or the good ones of an incomplete day); each gets a manifest."""
-    return [land_file(spark, store, fmt, day, ingested_at) for fmt in formats]
+    """Lands the day's files (all three, or the good ones of an incomplete day); each gets a manifest.
+    Every landed row carries its client id, made with ``pseudonym`` (the key never leaves this job)."""
+    return [land_file(spark, store, fmt, day, ingested_at, pseudonym) for fmt in formats]

@@ -37,6 +37,7 @@ JSON_COLUMNS: tuple[str, ...] = (
     "cidade", "estado", "convenio",
 )  # fmt: skip
 COLUMNS: dict[str, tuple[str, ...]] = {"parquet": PARQUET_COLUMNS, "csv": CSV_COLUMNS, "json": JSON_COLUMNS}
+CPF_COLUMN: dict[str, str] = {"parquet": "documento_cpf", "csv": "cpf", "json": "cpf"}
 
 # Types as delivered: dates stay text (each format writes them differently and staging parses them),
 # CSV ``numero`` is a decimal like ``123.0``, JSON ``data_cadastro`` is epoch milliseconds.
@@ -45,6 +46,13 @@ _NON_STRING: dict[str, dict[str, pa.DataType]] = {
     "csv": {"numero": pa.float64()},
     "json": {"numero": pa.int32(), "data_cadastro": pa.int64()},
 }
+# Beside the CPF, written by the job that holds the key (ingestion/client_health/pseudonym.py): the
+# client's id in gold.client_health (null when the CPF is not 11 digits once punctuation is removed)
+# and the version of the key it was made with.
+PSEUDONYM: tuple[pa.Field, ...] = (
+    pa.field("id", pa.string()),
+    pa.field("key_version", pa.string(), nullable=False),
+)
 # source_row: the line (CSV, JSON Lines), element (JSON array) or row (Parquet) number, from 1.
 LINEAGE: tuple[pa.Field, ...] = (
     pa.field("source_file", pa.string(), nullable=False),
@@ -59,7 +67,7 @@ def delivered_schema(fmt: str) -> pa.Schema:
 
 
 def bronze_schema(fmt: str) -> pa.Schema:
-    return pa.schema([*delivered_schema(fmt), *LINEAGE])
+    return pa.schema([*delivered_schema(fmt), *PSEUDONYM, *LINEAGE])
 
 
 def bronze_table_name(fmt: str) -> str:

@@ -13,7 +13,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ingestion.client_health.contract import COLUMNS, CSV_DELIMITER, delivered_schema
+from ingestion.client_health.contract import COLUMNS, CPF_COLUMN, CSV_DELIMITER, PSEUDONYM, delivered_schema
+from ingestion.client_health.pseudonym import PseudonymKey
 from ingestion.csv_header import HeaderLayout
 from ingestion.spark_landing import (
     EXTRA_FIELD,
@@ -148,9 +149,60 @@ def parse_parquet(frame: DataFrame) -> DataFrame:
     )
 
 
-def bronze_rows(parsed: DataFrame, fmt: str, source_file: str, ingested_at: str) -> DataFrame:
-    return parsed.where(F.col("reason").isNull()).select(
+def normalized_cpf(cpf: Column) -> Column:
+    """The CPF without its punctuation, as dbt's ``cpf_clean`` macro (macros/cpf.sql) computes it."""
+    return F.translate(cpf, ".-/", "")
+
+
+def _hmac_sha256_hex(message: Column, inner_pad: Column, outer_pad: Column) -> Column:
+    """RFC 2104 from Spark built-ins: sha256(K ^ opad || sha256(K ^ ipad || message)), lower-case hex."""
+    inner = F.unhex(F.sha2(F.concat(inner_pad, F.encode(message, "UTF-8")), 256))
+    return F.sha2(F.concat(outer_pad, inner), 256)
+
+
+def _uuid_v8(hex_digest: Column) -> Column:
+    """The first 32 hex digits as 8-4-4-4-12, the version nibble set to 8 and the variant bits to 10."""
+
+    def part(start: int, length: int) -> Column:
+        return F.substring(hex_digest, start, length)
+
+    variant = F.translate(part(17, 1), "0123456789abcdef", "89ab89ab89ab89ab")
+    return F.concat(
+        part(1, 8), F.lit("-"), part(9, 4), F.lit("-8"), part(14, 3), F.lit("-"),
+        variant, part(18, 3), F.lit("-"), part(21, 12),
+    )  # fmt: skip
+
+
+def with_pseudonymous_id(rows: DataFrame, cpf: Column, key: PseudonymKey) -> DataFrame:
+    """``rows`` + ``id`` (UUID v8 of HMAC-SHA256(key, the CPF's 11 digits), null when the CPF is not 11
+    digits) + ``key_version``; equal to ``pseudonym.pseudonymous_id`` for every CPF.
+
+    The padded keys reach the executors as a broadcast one-row table, not as literals: a literal is
+    printed in every plan Spark logs or shows (explain, the SQL tab, error messages), a local
+    relation's rows are not.
+    """
+    inner, outer = key.hmac_pads()
+    pads = rows.sparkSession.createDataFrame(
+        [(bytearray(inner), bytearray(outer))], "_inner_pad binary, _outer_pad binary"
+    )
+    digits = normalized_cpf(cpf)
+    digest = _hmac_sha256_hex(digits, F.col("_inner_pad"), F.col("_outer_pad"))
+    identifier, version = (field.name for field in PSEUDONYM)
+    return rows.crossJoin(F.broadcast(pads)).select(
+        *(F.col(f"`{name}`") for name in rows.columns),
+        F.when(digits.rlike(r"^[0-9]{11}$"), _uuid_v8(digest)).alias(identifier),
+        F.lit(key.version).alias(version),
+    )
+
+
+def bronze_rows(
+    parsed: DataFrame, fmt: str, source_file: str, ingested_at: str, key: PseudonymKey
+) -> DataFrame:
+    delivered = parsed.where(F.col("reason").isNull()).select(*COLUMNS[fmt], "source_row")
+    keyed = with_pseudonymous_id(delivered, F.col(CPF_COLUMN[fmt]), key)
+    return keyed.select(
         *COLUMNS[fmt],
+        *(field.name for field in PSEUDONYM),
         F.lit(source_file).alias("source_file"),
         "source_row",
         F.to_timestamp(F.lit(ingested_at)).alias("ingested_at"),

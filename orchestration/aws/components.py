@@ -290,7 +290,6 @@ def deployed_components(settings: Settings) -> Components:
             "glue_jobs/dbt_build.py",
             _DBT_LAKE,
             _DBT_CATALOG,
-            secrets=("pseudonym_key_secret_id",),
             uses_athena=True,
         ),
         GlueJob(

@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core.layout import CATALOG_FILE
+from core.storage import LocalObjectStore, ObjectStore
 from serving.dashboard import formats
 from serving.dashboard.gold import Dataset, read_gold
 from serving.dashboard.run_health import failure_reasons, render_run_health
@@ -182,18 +184,22 @@ def render_dashboard(
     )
 
 
-def write_dashboard(lake_root: Path, day: str, report: dict[str, Any]) -> Path:
-    """Writes ``lake_root/reports/dashboard.html`` (aside, then renamed) and returns its path."""
-    target = lake_root / DASHBOARD_KEY
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page = render_dashboard(day, read_gold(lake_root / "catalog.duckdb"), report)
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+def publish_dashboard(store: ObjectStore, datasets: dict[str, Dataset], day: str, report: dict[str, Any]) -> str:
+    """Writes ``reports/dashboard.html`` into the lake's store (a folder or the bucket; aside, then
+    published whole) and returns where it is."""
+    page = render_dashboard(day, datasets, report)
+    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=store.scratch_folder(DASHBOARD_KEY))
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(page)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; the page is meant to be opened and shared
-        os.replace(temporary, target)
+        store.publish_file(Path(temporary), DASHBOARD_KEY)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target
+    return store.uri(DASHBOARD_KEY)
+
+
+def write_dashboard(lake_root: Path, day: str, report: dict[str, Any]) -> Path:
+    """Writes ``lake_root/reports/dashboard.html`` from the lake's DuckDB catalog and returns its path."""
+    return Path(publish_dashboard(LocalObjectStore(lake_root), read_gold(lake_root / CATALOG_FILE), day, report))

@@ -11,27 +11,28 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from core.storage import LocalObjectStore, ObjectStore
 from serving.dashboard.page import CONTENT_SECURITY_POLICY, DASHBOARD_KEY
 
 PATHS = {"/", "/dashboard.html"}
 
 
-def dashboard_server(lake_root: Path, port: int = 0) -> ThreadingHTTPServer:
-    """A server bound to 127.0.0.1:``port`` (0 picks a free one); the caller runs ``serve_forever``."""
-    page = lake_root / DASHBOARD_KEY
+def dashboard_server(lake: Path | ObjectStore, port: int = 0) -> ThreadingHTTPServer:
+    """A server bound to 127.0.0.1:``port`` (0 picks a free one) for the page of ``lake`` (its folder, or
+    its store: the bucket on the aws backend); the caller runs ``serve_forever``."""
+    store = LocalObjectStore(lake) if isinstance(lake, Path) else lake
 
     class DashboardHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] not in PATHS:
                 self.send_error(HTTPStatus.NOT_FOUND, "only the dashboard is served here: /")
                 return
-            try:
-                body = page.read_bytes()
-            except FileNotFoundError:
+            if not store.exists(DASHBOARD_KEY):
                 self.send_error(
                     HTTPStatus.NOT_FOUND, f"no dashboard yet at {DASHBOARD_KEY}: run the day first"
                 )
                 return
+            body = store.read_bytes(DASHBOARD_KEY)
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

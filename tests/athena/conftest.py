@@ -1,4 +1,5 @@
-"""The project compiled for the `aws` target (dbt-athena) against Glue on a moto server."""
+"""The project compiled for the `aws` target (dbt-athena) against Glue on a moto server, once for both
+modules that read the compiled SQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from core.settings import Settings
 from jobs.dbt import run_dbt
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compiled(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Path:
     patch = pytest.MonkeyPatch()
     for name, value in {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -11,8 +12,11 @@ from typer.testing import CliRunner
 from core.backend import build_backend, with_launcher
 from core.settings import Backend as BackendName
 from core.settings import Settings
+from ingestion.client_health.sample_data import write_client_health_day
 from orchestration.cli import app
 from orchestration.dispatcher import bucket_of, dispatch_object_created, event_time_of
+from sandbox.lake import upload_folders
+from tests.aws_path.conftest import keys_of
 
 DAY = "2025-03-10"
 
@@ -53,17 +57,27 @@ def test_the_aws_backend_without_a_bucket_is_a_usage_error(monkeypatch: pytest.M
     assert "--bucket" in result.output
 
 
-def test_the_aws_backend_without_a_pseudonym_key_is_a_configuration_error(
+def test_without_a_pseudonym_key_the_client_health_job_fails_and_lands_nothing(
     s3: Any, bucket: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Nothing to ingest, but dbt needs the key for gold.client_health: exit 2 naming the setting."""
+    """Only the client-files Glue job needs the key (dbt no longer does): without one it fails before it
+    reads a file, the report names the setting, and nothing downstream is built."""
     for name in ("LAKEHOUSE_PSEUDONYM_KEY", "LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID"):
         monkeypatch.delenv(name, raising=False)
+    write_client_health_day(tmp_path / "landing", dt.date.fromisoformat(DAY), rows=20, seed=3)
+    assert upload_folders(tmp_path, ["landing"], bucket, s3) == 3
+
     result = CliRunner().invoke(
-        app, ["run", "--backend", "aws", "--bucket", bucket, "--date", DAY, "--lake", str(tmp_path)]
+        app, ["run", "--backend", "aws", "--bucket", bucket, "--date", DAY, "--lake", str(tmp_path / "work")]
     )
-    assert result.exit_code == 2, result.output
-    assert "LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID" in result.output
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/run-{DAY}.json")["Body"].read())
+    client_health = report["sources"]["client_health"]
+    assert client_health["crashed"] and client_health["rows_landed"] == 0
+    assert any("LAKEHOUSE_PSEUDONYM_KEY_SECRET_ID" in error for error in client_health["errors"])
+    assert report["dbt"]["failures"] == ["dbt build not run: ingestion crashed (client_health)"]
+    assert not keys_of(s3, bucket, "bronze/")
 
 
 def test_sla_check_reads_the_job_record_in_the_bucket(s3: Any, bucket: str) -> None:

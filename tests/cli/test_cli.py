@@ -1,4 +1,5 @@
-"""The `lakehouse` command as a new user runs it: demo in a temporary folder, query, and a day with no input."""
+"""The `lakehouse` command as a new user runs it: demo in a temporary folder (the session's demo day), query,
+and a day with no input."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from orchestration.cli import app, lakehouse_command
+from tests.support.demo import DemoDay
 from tests.support.partner_expectations import expected_salary_averages
 
 runner = CliRunner()
@@ -21,11 +23,9 @@ DAY = "2025-03-10"
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_demo_builds_gold_that_matches_its_own_inputs(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    result = runner.invoke(app, ["demo", "--lake", str(lake), "--date", DAY, "--rows", "400"])
-    assert result.exit_code == 0, result.output
-    assert "published gold.salary_averages" in result.output
+def test_demo_builds_gold_that_matches_its_own_inputs(demo_day: DemoDay) -> None:
+    lake = demo_day.lake
+    assert "published gold.salary_averages" in demo_day.output
 
     landed = sorted((lake / "landing" / "sftp").rglob("*.csv"), key=lambda path: path.stat().st_mtime)
     assert len(landed) == 4
@@ -45,14 +45,15 @@ def test_demo_builds_gold_that_matches_its_own_inputs(tmp_path: Path) -> None:
     }
     assert gold == expected
 
-    report = json.loads((lake / "reports" / f"run-{DAY}.json").read_text())
+    report = json.loads((lake / "reports" / f"run-{demo_day.day}.json").read_text())
     partner = report["sources"]["partner_csv"]
-    assert partner["rows_read"] == 405  # 400 rows + the 5-row correction file
+    assert partner["rows_read"] == demo_day.rows + 5  # and the 5-row correction file
     assert partner["rows_quarantined"] == 3
     assert partner["rows_landed"] + partner["rows_quarantined"] == partner["rows_read"]
     assert len(partner["quarantined_by_reason"]) == 3
 
 
+@pytest.mark.slow  # a whole run: the dbt build of every model over empty bronze
 def test_a_day_without_input_is_reported_as_such_not_as_an_error(tmp_path: Path) -> None:
     lake = tmp_path / "empty"
     result = runner.invoke(app, ["run", "--lake", str(lake), "--date", "2025-01-02"])

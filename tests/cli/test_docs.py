@@ -13,6 +13,7 @@ from orchestration.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow  # dbt parses, compiles and catalogs the whole project
 def test_docs_writes_one_html_file_with_the_manifest_inlined_and_says_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

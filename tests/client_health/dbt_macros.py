@@ -1,7 +1,7 @@
 """Renders this project's dbt macros outside dbt, for one adapter, to test their SQL directly and quickly.
 
-Only what the macros use is provided: ``adapter.dispatch`` (``<adapter>__name`` then ``default__name``),
-``return``, ``var`` and ``exceptions``. A macro that needs more of dbt fails loudly here.
+Only what the macros use is provided: ``adapter.dispatch`` (``<adapter>__name`` then ``default__name``)
+and ``return``. A macro that needs more of dbt fails loudly here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ MACRO_FILES = (
     "regex_portability.sql",
     "remove_accents.sql",
     "mask.sql",
-    "pseudonymous_id.sql",
     "cpf.sql",
     "client_health_parsing.sql",
     "client_health_tests.sql",
@@ -36,35 +35,16 @@ class _Adapter:
         raise AttributeError(f"no {macro_name} for {self.name}")
 
 
-class _Exceptions:
-    @staticmethod
-    def raise_compiler_error(message: str) -> None:
-        raise RuntimeError(message)
-
-
-class _Flags:
-    def __init__(self, which: str) -> None:
-        self.WHICH = which
-
-
-def macros(adapter: str, variables: dict[str, Any] | None = None, which: str = "compile") -> Any:
+def macros(adapter: str) -> Any:
     """The client-health macros as attributes of one module, rendered for ``adapter``."""
     source = "\n".join((MACROS_DIR / name).read_text() for name in MACRO_FILES)
     # Generic tests are macros too, but only dbt can render their {% test %} blocks.
     source = source.replace("{% test ", "{% macro test_").replace("{% endtest %}", "{% endmacro %}")
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
     dbt_adapter = _Adapter(adapter)
-    values = variables or {}
     template = environment.from_string(
         source,
-        globals={
-            "adapter": dbt_adapter,
-            "return": lambda value: value,
-            "var": lambda name, default=None: values.get(name, default),
-            "exceptions": _Exceptions(),
-            "execute": True,
-            "flags": _Flags(which),
-        },
+        globals={"adapter": dbt_adapter, "return": lambda value: value},
     )
     dbt_adapter.module = template.module
     return template.module

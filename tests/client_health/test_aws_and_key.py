@@ -12,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
+from core.secrets import SecretUnavailableError
 from core.settings import Backend, Settings
+from glue_jobs import client_health_to_bronze
 from ingestion.client_health.contract import FORMATS, landing_key
 from ingestion.client_health.pseudonym import PseudonymKeyError, local_key, resolve_pseudonym_key
 from ingestion.client_health.sample_data import write_client_health_day
@@ -89,3 +91,24 @@ def test_locally_a_key_is_generated_once_outside_the_lake(
         local_key(lake / "pseudonym.key", lake)
     configured = Settings(lake=lake, pseudonym_key_file=key_file, pseudonym_key="configured")
     assert resolve_pseudonym_key(configured).get_secret_value() == "configured"
+
+
+def test_the_glue_job_reads_the_secret_named_by_its_arguments_before_any_file(
+    aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template passes ``--pseudonym_key_secret_id``; a secret that cannot be read fails the job run,
+    naming the secret (never a value), before Spark starts or anything is written."""
+    s3, _glue = aws
+    monkeypatch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
+    arguments = [
+        "client_health_to_bronze", "--lake_uri", f"s3://{BUCKET}", "--day", DAY,
+        "--ingested_at", f"{DAY}T09:00:00.000Z", "--pseudonym_key_secret_id", "lakehouse/no-such-key",
+    ]  # fmt: skip
+
+    def no_spark() -> None:
+        raise AssertionError("Spark started before the key was read")
+
+    monkeypatch.setattr(client_health_to_bronze, "job_spark_session", no_spark)
+    with pytest.raises(SecretUnavailableError, match="lakehouse/no-such-key"):
+        client_health_to_bronze.main(arguments)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0

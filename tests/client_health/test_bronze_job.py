@@ -10,19 +10,24 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pydantic import SecretStr
 from pyspark.sql import SparkSession
 
 from core.storage import LocalObjectStore
 from glue_jobs.client_health_to_bronze import run_job
-from ingestion.client_health.contract import SOURCE, bronze_key, bronze_schema, landing_key
+from ingestion.client_health.contract import CPF_COLUMN, SOURCE, bronze_key, bronze_schema, landing_key
+from ingestion.client_health.pseudonym import PseudonymKey, pseudonymous_id
 from ingestion.client_health.sample_data import generate_tables, write_tables
 from ingestion.manifest import FileManifest, read_manifests
 
 pytestmark = pytest.mark.spark
 
+KEY = PseudonymKey(SecretStr("bronze-job-test-key"))
+
 
 def _land(spark: SparkSession, lake: Path, day: str) -> dict[str, FileManifest]:
-    manifests = run_job(spark, {"lake_uri": str(lake), "day": day, "ingested_at": f"{day}T09:00:00.000Z"})
+    options = {"lake_uri": str(lake), "day": day, "ingested_at": f"{day}T09:00:00.000Z"}
+    manifests = run_job(spark, options, KEY)
     return {manifest.file_id: manifest for manifest in manifests}
 
 
@@ -83,6 +88,12 @@ def test_records_land_typed_and_bad_records_are_quarantined_with_their_line(
         ]
         assert bronze.num_rows == manifests[f"clientes.{fmt}"].rows_landed
         assert set(bronze.column("source_file").to_pylist()) == {landing_key(day, fmt)}
+        # Beside the CPF: its id (from the 11 digits, punctuation removed) and the key's version.
+        for row in bronze.to_pylist():
+            digits = "".join(char for char in row[CPF_COLUMN[fmt]] or "" if char not in ".-/")
+            expected = pseudonymous_id("bronze-job-test-key", digits) if len(digits) == 11 and digits.isdigit() else None
+            assert (row["id"], row["key_version"]) == (expected, KEY.version)
+        assert any(row["id"] for row in bronze.to_pylist())
     csv_bronze = pq.read_table(tmp_path / bronze_key("csv", day)).to_pylist()
     assert csv_bronze[0]["source_row"] == 2  # the header is line 1
     assert csv_bronze[0]["nome"] == tables["csv"].column("nome")[0].as_py()

@@ -6,6 +6,7 @@ import random
 
 import duckdb
 import pyarrow as pa
+import pytest
 from pycpfcnpj import cpf as reference
 
 from ingestion.cpf import generate_cpf, is_valid_cpf
@@ -41,14 +42,16 @@ def _mutations(rng: random.Random) -> str:
     return "".join(rng.choice("0123456789") for _ in range(11))  # random 11 digits
 
 
-def random_inputs() -> list[str]:
+@pytest.fixture(scope="module")
+def judged() -> tuple[list[str], list[bool]]:
+    """The random inputs and pycpfcnpj's verdict on each, computed once for both validators."""
     rng = random.Random(20250310)
-    return [_mutations(rng) for _ in range(INPUTS)]
+    values = [_mutations(rng) for _ in range(INPUTS)]
+    return values, [reference.validate(value) for value in values]
 
 
-def test_python_validator_agrees_with_pycpfcnpj() -> None:
-    values = random_inputs()
-    expected = [reference.validate(value) for value in values]
+def test_python_validator_agrees_with_pycpfcnpj(judged: tuple[list[str], list[bool]]) -> None:
+    values, expected = judged
     assert 0.2 < sum(expected) / len(values) < 0.6  # both outcomes well represented
     disagreements = [
         value for value, valid in zip(values, expected, strict=True) if is_valid_cpf(value) != valid
@@ -56,9 +59,8 @@ def test_python_validator_agrees_with_pycpfcnpj() -> None:
     assert disagreements == []
 
 
-def test_sql_macro_agrees_with_pycpfcnpj_on_duckdb() -> None:
-    values = random_inputs()
-    expected = [reference.validate(value) for value in values]
+def test_sql_macro_agrees_with_pycpfcnpj_on_duckdb(judged: tuple[list[str], list[bool]]) -> None:
+    values, expected = judged
     dbt = macros("duckdb")
     inputs = pa.table({"v": values})  # noqa: F841 (scanned by DuckDB by name)
     query = f"SELECT v, {sql(dbt.is_valid_cpf('v'))} AS valid FROM inputs"

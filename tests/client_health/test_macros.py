@@ -8,15 +8,12 @@ import unicodedata
 
 import duckdb
 import pyarrow as pa
-import pytest
 import sqlglot
 
-from ingestion.client_health.duckdb_plugin import register_hmac_function
-from ingestion.client_health.pseudonym import pseudonymous_id
 from tests.client_health.dbt_macros import macros, sql
 
 DUCKDB = macros("duckdb")
-ATHENA = macros("athena", {"DBT_ENV_SECRET_PSEUDONYM_KEY": "athena-key"})
+ATHENA = macros("athena")
 
 
 def _select(expression: str, values: list[object], type_: pa.DataType | None = None) -> list[object]:
@@ -102,33 +99,6 @@ def test_sexes_become_f_and_m() -> None:
     assert _select(sql(DUCKDB.sex_code("v")), values, pa.string()) == ["F", "M", "F", "M", "F", None, None]
 
 
-@pytest.mark.parametrize(
-    "key", ["short", "k" * 64, "a much longer key than one SHA-256 block of sixty-four bytes!!"]
-)
-def test_ids_match_the_python_reference_and_look_like_uuids(key: str) -> None:
-    cpfs = ["52998224725", "11144477735", "00000000191"]
-    rows = pa.table({"v": cpfs})  # noqa: F841
-    with duckdb.connect() as connection:
-        register_hmac_function(connection, key)
-        hexes = f"SELECT {sql(DUCKDB.pseudonym_hmac_hex('v'))} AS h FROM rows"
-        ids = [
-            row[0]
-            for row in connection.execute(
-                f"SELECT {sql(DUCKDB.uuid_from_hex('h'))} FROM ({hexes})"
-            ).fetchall()
-        ]
-    assert ids == [pseudonymous_id(key, cpf) for cpf in cpfs]
-    assert all(len(value) == 36 and value[14] == "8" and value[19] in "89ab" for value in ids)
-    assert len(set(ids)) == len(cpfs)
-
-
-def test_without_a_key_ids_fail_instead_of_using_an_empty_key() -> None:
-    with duckdb.connect() as connection:
-        register_hmac_function(connection, "")
-        with pytest.raises(duckdb.Error, match="no pseudonym key"):
-            connection.execute("SELECT hmac_sha256_hex('52998224725')").fetchall()
-
-
 def test_athena_variants_are_valid_athena_sql() -> None:
     expressions = [
         ATHENA.remove_accents("nome"),
@@ -137,17 +107,9 @@ def test_athena_variants_are_valid_athena_sql() -> None:
         ATHENA.date_from_text("d", "english"),
         ATHENA.timestamp_from_iso("t"),
         ATHENA.timestamp_from_epoch_millis("t"),
-        ATHENA.pseudonym_hmac_hex("cpf"),
-        ATHENA.uuid_from_hex("h"),
         ATHENA.cpf_rejection_reason("cpf_original", "cpf", "cpf_number"),
         ATHENA.cpf_number("cpf"),
     ]
     for expression in expressions:
         sqlglot.parse_one(f"SELECT {sql(expression)} FROM t", read="athena")
-    assert "hmac_sha256(to_utf8(cpf), to_utf8('athena-key'))" in sql(ATHENA.pseudonym_hmac_hex("cpf"))
     assert "'g'" not in sql(ATHENA.mask("cidade"))  # Athena replaces every match already
-
-
-def test_athena_ids_refuse_to_build_without_a_key() -> None:
-    with pytest.raises(RuntimeError, match="pseudonym key is not set"):
-        macros("athena", which="build").pseudonym_hmac_hex("cpf")

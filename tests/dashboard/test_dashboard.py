@@ -27,6 +27,7 @@ from serving.dashboard.run_health import failure_reasons
 from serving.dashboard.server import dashboard_server
 from tests.dashboard.chromium import Chromium, PageLoad
 from tests.dashboard.page_data import analysis_sql, embedded_data
+from tests.support.demo import DemoDay
 from tests.support.requirements import require_executable
 
 DAY = "2025-03-10"
@@ -86,12 +87,10 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
 
 
 @pytest.fixture(scope="module")
-def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A lake as `lakehouse demo` leaves it: its run wrote the dashboard."""
-    lake = tmp_path_factory.mktemp("demo") / "lake"
-    result = CliRunner().invoke(app, ["demo", "--lake", str(lake), "--date", DAY, "--rows", "40"])
-    assert result.exit_code == 0, result.output
-    return lake
+def demo_lake(demo_day: DemoDay) -> Path:
+    """A lake as `lakehouse demo` leaves it (the session's demo day): its run wrote the dashboard."""
+    assert demo_day.day == DAY
+    return demo_day.lake
 
 
 def demo_report(lake: Path) -> dict[str, Any]:

@@ -45,6 +45,7 @@ def _bronze(lake: Path) -> list[tuple[str, int, str | None]]:
     return [(str(source), int(identifier), name) for source, identifier, name in rows]
 
 
+@pytest.mark.slow  # four files, four Spark jobs
 def test_files_whose_names_collide_today_each_keep_their_identity(tmp_path: Path, spark: object) -> None:
     keys = {
         f"landing/sftp/x__y/{DAY}/z.csv": 1,

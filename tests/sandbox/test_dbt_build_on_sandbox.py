@@ -3,8 +3,8 @@ and test of the project on the sandbox and passes, and gold built through Athena
 locally, row for row, for the demo day.
 
 Bronze comes from the local demo (the same inputs, handlers and Spark jobs); it is uploaded to the
-sandbox bucket and registered in the sandbox's Glue catalog from the BronzeTable declarations. The
-pseudonym key still reaches the Athena SQL as a dbt var (see README: it moves to the Glue job next)."""
+sandbox bucket and registered in the sandbox's Glue catalog from the BronzeTable declarations, client ids
+included (the Glue job wrote them; dbt gets no key)."""
 
 from __future__ import annotations
 
@@ -56,14 +56,14 @@ def aws_build(
     for name, value in aws_sandbox.environment().items():
         patch.setenv(name, value)
     patch.setenv("LAKEHOUSE_BUCKET", BUCKET)
-    patch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
+    patch.delenv("LAKEHOUSE_PSEUDONYM_KEY", raising=False)
     s3, glue = boto3.client("s3"), boto3.client("glue")
     upload_folders(local_lake, ["bronze", "quarantine", "reports/manifests"], BUCKET, s3)
     register_bronze_tables_in_glue(BUCKET, s3, glue, all_bronze_tables(local_lake))
     for database in ("silver", "gold_build", "gold"):
         glue.create_database(DatabaseInput={"Name": database})
     work = tmp_path_factory.mktemp("aws")
-    summary = run_dbt(["build"], Settings(lake=work), target="aws", variables={"DBT_ENV_SECRET_PSEUDONYM_KEY": KEY})
+    summary = run_dbt(["build"], Settings(lake=work), target="aws")
     patch.undo()
     return work, summary
 

@@ -51,7 +51,6 @@ def test_a_rebuild_switches_location_and_keeps_the_previous_data(
     sandbox_environment: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LAKEHOUSE_BUCKET", BUCKET)
-    monkeypatch.setenv("LAKEHOUSE_PSEUDONYM_KEY", "rebuild-test-key")
     s3, glue = boto3.client("s3"), boto3.client("glue")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(

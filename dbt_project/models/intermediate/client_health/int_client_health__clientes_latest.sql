@@ -31,6 +31,8 @@ ranked as (
 latest as (
 
     select
+        id,
+        key_version,
         cpf,
         nome_completo,
         data_nascimento,

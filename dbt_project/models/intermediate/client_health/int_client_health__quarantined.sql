@@ -1,5 +1,7 @@
 -- Client records that failed a quality check, with the reason, as delivered (silver: raw values).
 -- The run exports each day's rows to quarantine/client_health/<day>/quality/ and counts them in the report.
+-- Incremental by ingestion date: a record's checks look at that record alone, so a build writes only the
+-- rows staging wrote in it (the days it processed) and replaces those days. Partition column last.
 with
 
 checked as (
@@ -11,7 +13,6 @@ checked as (
 quarantined as (
 
     select
-        ingestion_date,
         source_format,
         source_file,
         source_row,
@@ -22,9 +23,13 @@ quarantined as (
         data_cadastro_original,
         sexo_original,
         estado_original,
-        numero_original
+        numero_original,
+        ingestion_date
     from checked
     where rejection_reason is not null
+    {% if is_incremental() %}
+        and dbt_build_id = {{ current_build_id() }}
+    {% endif %}
 
 )
 

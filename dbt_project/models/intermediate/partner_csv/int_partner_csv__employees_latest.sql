@@ -8,32 +8,9 @@ employees as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        {{ partner_delivery_rank() }} as delivery_rank
-    from employees
-
-),
-
 latest as (
 
-    select
-        id_funcionario,
-        nome,
-        cpf,
-        idade,
-        ativo,
-        salario,
-        data_referencia,
-        partner,
-        source_file,
-        source_line,
-        ingested_at,
-        ingestion_date
-    from ranked
-    where delivery_rank = 1
+    {{ latest_partner_deliveries('employees', partner_employee_columns()) }}
 
 )
 

@@ -1,6 +1,14 @@
 -- The analysts' client table (LGPD): one row per client, accents removed, nulls defaulted, CPF and
--- address masked, a keyed pseudonymous id in place of the CPF. The partition column comes last, as
--- Athena requires for Hive tables.
+-- address masked, a keyed pseudonymous id in place of the CPF. The id comes from bronze, where the
+-- client-files Glue job (the only holder of the key) wrote it: no key reaches SQL. The partition column
+-- comes last, as Athena requires for Hive tables.
+-- Incremental: a build rebuilds only the convenios (partitions) its new records touch: where the clients
+-- of those records are now, and where the previous build had them (a client may change plan). The
+-- other partitions are not rewritten. A convenio whose last client moves away would keep that stale
+-- row on Athena (insert_overwrite replaces only the partitions it writes); the unique test on id then
+-- fails the build and gold stays as published until a --full-refresh. On DuckDB the pre-hook
+-- (macros/client_health_incremental.sql) deletes the touched clients' previous rows first.
+-- depends_on: {{ ref('int_client_health__clientes_checked') }}
 with
 
 latest as (
@@ -9,19 +17,10 @@ latest as (
 
 ),
 
-keyed as (
-
-    select
-        {{ pseudonym_hmac_hex('cpf') }} as pseudonym_hex,
-        *
-    from latest
-
-),
-
 defaulted as (
 
     select
-        pseudonym_hex,
+        id,
         coalesce(nome_completo, 'N/A') as nome_completo,
         coalesce(data_nascimento, date '1970-01-01') as data_nascimento,
         coalesce(sexo, 'N/A') as sexo,
@@ -32,14 +31,14 @@ defaulted as (
         estado,
         coalesce(data_cadastro, timestamp '1970-01-01 00:00:00') as data_cadastro,
         coalesce(convenio, 'N/A') as convenio
-    from keyed
+    from latest
 
 ),
 
 final as (
 
     select
-        cast({{ uuid_from_hex('pseudonym_hex') }} as varchar) as id,
+        cast(id as varchar) as id,
         cast({{ masked_cpf() }} as varchar) as cpf,
         cast({{ remove_accents('nome_completo') }} as varchar) as nome_completo,
         cast(data_nascimento as date) as data_nascimento,
@@ -53,6 +52,38 @@ final as (
         cast({{ remove_accents('convenio') }} as varchar) as convenio
     from defaulted
 
+),
+
+{% if is_incremental() %}
+touched_clients as (
+
+    select distinct id
+    from {{ ref('int_client_health__clientes_checked') }}
+    where dbt_build_id = {{ current_build_id() }} and rejection_reason is null
+
+),
+
+touched_convenios as (
+
+    select final.convenio
+    from final
+    inner join touched_clients on final.id = touched_clients.id
+    union
+    select built.convenio
+    from {{ this }} as built
+    inner join touched_clients on built.id = touched_clients.id
+
+),
+
+{% endif %}
+rebuilt as (
+
+    select final.*
+    from final
+    {% if is_incremental() %}
+        where final.convenio in (select touched_convenios.convenio from touched_convenios)
+    {% endif %}
+
 )
 
-select * from final
+select * from rebuilt

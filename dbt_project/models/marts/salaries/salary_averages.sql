@@ -36,21 +36,10 @@ months_to_build as (
 
 ),
 
-ranked as (
-
-    -- The latest delivery of each employee and reference date (the month is part of that key).
-    select
-        *,
-        {{ partner_delivery_rank() }} as delivery_rank
-    from months_to_build
-
-),
-
 latest as (
 
-    select idade, ativo, ano, mes, salario
-    from ranked
-    where delivery_rank = 1
+    -- The latest delivery of each employee and reference date (the month is part of that key).
+    {{ latest_partner_deliveries('months_to_build', ['idade', 'ativo', 'ano', 'mes', 'salario']) }}
 
 ),
 

@@ -1,8 +1,14 @@
+-- Incremental by ingestion date (macros/ingestion_days.sql): a build reads only the bronze partitions of
+-- the days it processes and replaces those days' rows. The partition column comes last, as Athena
+-- requires for Hive tables.
 with
 
 source as (
 
     select * from {{ source('client_health', 'clientes_csv') }}
+    {% if is_incremental() %}
+        where {{ ingestion_days_filter('ingestion_date') }}
+    {% endif %}
 
 ),
 
@@ -12,10 +18,11 @@ renamed as (
         'csv' as source_format,
         source_file,
         source_row,
-        cast(ingestion_date as date) as ingestion_date,
         ingested_at,
         cpf as cpf_original,
         {{ cpf_clean('cpf') }} as cpf,
+        id,
+        key_version,
         {{ clean_person_name('nome') }} as nome_completo,
         data_nascimento as data_nascimento_original,
         {{ date_from_text('data_nascimento', 'br') }} as data_nascimento,
@@ -31,7 +38,9 @@ renamed as (
         case when numero = floor(numero) then cast(numero as integer) end as numero,
         bairro,
         cidade,
-        convenio
+        convenio,
+        {{ current_build_id() }} as dbt_build_id,
+        cast(ingestion_date as date) as ingestion_date
     from source
 
 )

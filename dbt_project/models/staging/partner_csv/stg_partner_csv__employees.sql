@@ -3,6 +3,8 @@
 -- reads only the bronze partitions of the days it processes and overwrites those days' rows
 -- (ingestion_days_filter). The latest delivery across days is int_partner_csv__employees_latest.
 -- The partition column comes last, as Athena requires for Hive tables.
+{%- set lineage = partner_employee_columns() %}
+{%- set silver_columns = lineage[:-1] + ['dbt_build_id', lineage[-1]] %}
 with
 
 source as (
@@ -28,6 +30,7 @@ renamed as (
         source_file,
         source_line,
         ingested_at,
+        {{ current_build_id() }} as dbt_build_id,
         cast(ingestion_date as date) as ingestion_date
     from source
 
@@ -36,35 +39,8 @@ renamed as (
 latest_of_the_day as (
 
     -- Employee ids are each partner's own: two partners may both have an employee 1, and both are kept.
-    select
-        *,
-        row_number() over (
-            partition by partner, id_funcionario, data_referencia, ingestion_date
-            order by ingested_at desc, source_file desc, source_line desc
-        ) as delivery_rank
-    from renamed
-
-),
-
-deduplicated as (
-
-    select
-        id_funcionario,
-        nome,
-        cpf,
-        idade,
-        ativo,
-        salario,
-        data_referencia,
-        partner,
-        source_file,
-        source_line,
-        ingested_at,
-        {{ current_build_id() }} as dbt_build_id,
-        ingestion_date
-    from latest_of_the_day
-    where delivery_rank = 1
+    {{ latest_partner_deliveries('renamed', silver_columns, per_ingestion_day=true) }}
 
 )
 
-select * from deduplicated
+select * from latest_of_the_day
