@@ -13,7 +13,7 @@ literal only needs its quotes doubled, and in strict mode so a value that does n
 of being truncated.
 
 What is published for the partner CSV source (DESIGN.md: "rows also published to MySQL"): the cleaned
-employee rows of ``silver.int_partner_csv__employees_latest``, one per natural key
+employee rows of ``silver.stg_partner_csv__employees``, one per natural key (the latest delivery)
 (partner, id_funcionario, data_referencia), not ``gold.salary_averages``: gold is an aggregate the
 analysts already query in Athena, while the operational consumers of MySQL look employees up one by
 one. The CPF does not leave silver raw (LGPD): it is published masked as ``***.456.789-**``, the
@@ -372,7 +372,9 @@ def publish_batches(
 
 # --- the partner CSV employees -------------------------------------------------------------------
 
-SILVER_EMPLOYEES = "silver.int_partner_csv__employees_latest"
+# The staging table, not the latest-delivery view over it: a view has no files to read on the AWS path
+# (Athena keeps it as SQL in Glue), and employees_sql ranks the deliveries exactly as the view does.
+SILVER_EMPLOYEES = "silver.stg_partner_csv__employees"
 EMPLOYEES_TABLE = MySqlTableSpec(
     name="partner_employees",
     columns=(
@@ -400,7 +402,7 @@ def employees_sql(relation: str = SILVER_EMPLOYEES) -> str:
             FROM {relation}
             QUALIFY row_number() OVER (
                 PARTITION BY partner, id_funcionario, data_referencia
-                ORDER BY ingested_at DESC, source_file DESC, source_line DESC
+                ORDER BY ingestion_date DESC, ingested_at DESC, source_file DESC, source_line DESC
             ) = 1
         )
         SELECT

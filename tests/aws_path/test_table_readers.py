@@ -24,7 +24,7 @@ PARQUET = {
 EMPLOYEE_COLUMNS = [
     ("id_funcionario", "bigint"), ("nome", "string"), ("cpf", "string"), ("idade", "int"), ("ativo", "boolean"),
     ("salario", "decimal(12,2)"), ("data_referencia", "date"), ("partner", "string"), ("source_file", "string"),
-    ("source_line", "bigint"), ("ingested_at", "timestamp"),
+    ("source_line", "bigint"), ("ingested_at", "timestamp"), ("ingestion_date", "date"),
 ]  # fmt: skip
 ROWS = [
     silver_row(1, "123.456.789-09", "1000.00", 8),

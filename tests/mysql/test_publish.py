@@ -20,6 +20,7 @@ import pytest
 from core.settings import Settings
 from serving.mysql import (
     EMPLOYEES_TABLE,
+    SILVER_EMPLOYEES,
     MySqlColumn,
     MySqlPublishError,
     MySqlTableSpec,
@@ -203,13 +204,14 @@ def write_silver(catalog: Path, rows: list[dict[str, Any]]) -> None:
                 ("source_file", pa.string()),
                 ("source_line", pa.int64()),
                 ("ingested_at", pa.timestamp("us", tz="UTC")),
+                ("ingestion_date", pa.date32()),
             ]
         ),
     )
     with duckdb.connect(str(catalog)) as connection:
         connection.execute("CREATE SCHEMA silver")
         connection.register("rows", table)
-        connection.execute("CREATE TABLE silver.int_partner_csv__employees_latest AS SELECT * FROM rows")
+        connection.execute(f"CREATE TABLE {SILVER_EMPLOYEES} AS SELECT * FROM rows")
 
 
 def silver_row(ident: int, cpf: str | None, salary: str, hour: int, source: str = "f.csv") -> dict[str, Any]:
@@ -225,6 +227,7 @@ def silver_row(ident: int, cpf: str | None, salary: str, hour: int, source: str 
         "source_file": f"landing/sftp/acme/2024-05-0{hour % 9 + 1}/{source}",
         "source_line": 2,
         "ingested_at": dt.datetime(2024, 5, 1, hour, tzinfo=dt.UTC),
+        "ingestion_date": dt.date(2024, 5, 1),
     }
 
 
