@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from tests.aws_path.conftest import keys_of
 from tests.dashboard.page_data import embedded_data
+from tests.support.sandbox import query_as_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -46,7 +46,6 @@ GOLD_TABLES = {
     "client_health": "id",
     "seller_contracts": "1, 2",  # not a total order
 }
-_WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 
 
 @dataclass(frozen=True)
@@ -57,21 +56,6 @@ class Lakes:
     run_report: dict[str, Any]  # of `run --backend aws` after the upload
 
 
-def _text(value: Any) -> str | None:
-    """Athena returns every value as text: compare both backends' rows as text (Athena prints a
-    timestamp with its milliseconds, DuckDB's Python value without them when they are zero)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    return _WHOLE_SECONDS.sub(r"\1", str(value))
-
-
-def _query(arguments: list[str], sql: str) -> tuple[list[str], list[list[str | None]]]:
-    result = runner.invoke(app, ["query", *arguments, "--format", "json", sql])
-    assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
-    return (list(rows[0]) if rows else []), [[_text(value) for value in row.values()] for row in rows]
 
 
 def _object(key: str) -> bytes:
@@ -118,10 +102,10 @@ def lakes(aws_environment_for_module: pytest.MonkeyPatch, tmp_path_factory: pyte
 
 def _assert_gold_equals_local(lakes: Lakes) -> None:
     for table, order in GOLD_TABLES.items():
-        columns, expected = _query(["--lake", str(lakes.local)], f"select * from gold.{table} order by {order}")
+        columns, expected = query_as_text(["--lake", str(lakes.local)], f"select * from gold.{table} order by {order}")
         assert expected, table
         select = ", ".join(columns)
-        aws_columns, found = _query(AWS, f"select {select} from gold.{table} order by {order}")
+        aws_columns, found = query_as_text(AWS, f"select {select} from gold.{table} order by {order}")
         assert aws_columns == columns, table
         # The same rows; the order only where the key is total (the engines break ties differently).
         assert sorted(found, key=repr) == sorted(expected, key=repr), table
@@ -202,8 +186,8 @@ def test_demo_backend_aws_writes_its_inputs_to_the_bucket_and_matches_the_local_
     assert report["run_id"] != lakes.run_report["run_id"]
     assert counts(report) == counts(lakes.local_report)
 
-    columns, expected = _query(["--lake", str(lakes.local)], "select * from gold.salary_averages order by ano, mes, idade, ativo")
-    assert _query(AWS, f"select {', '.join(columns)} from gold.salary_averages order by ano, mes, idade, ativo") == (
+    columns, expected = query_as_text(["--lake", str(lakes.local)], "select * from gold.salary_averages order by ano, mes, idade, ativo")
+    assert query_as_text(AWS, f"select {', '.join(columns)} from gold.salary_averages order by ano, mes, idade, ativo") == (
         columns,
         expected,
     )

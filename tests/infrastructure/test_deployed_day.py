@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from sandbox import Sandbox, start_sandbox
 from sandbox.lake import upload_folders
 from sandbox.stack import Completion, complete_stack, fire_schedule
 from tests.support.mariadb import mariadb_server, mariadb_url  # noqa: F401 - fixtures
+from tests.support.sandbox import query_as_text
 
 STACK = "lakehouse-day"
 BUCKET = "deployed-day-lake"
@@ -44,7 +44,6 @@ GOLD_TABLES = {
     "client_health": "id",
     "seller_contracts": "1, 2",  # not a total order
 }
-_WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 runner = CliRunner()
 
 
@@ -78,20 +77,6 @@ def deployed(environment: pytest.MonkeyPatch) -> tuple[dict[str, str], Completio
     return outputs, completion
 
 
-def _text(value: Any) -> str | None:
-    """Athena returns every value as text: compare both backends' rows as text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    return _WHOLE_SECONDS.sub(r"\1", str(value))
-
-
-def _query(arguments: list[str], sql: str) -> tuple[list[str], list[list[str | None]]]:
-    result = runner.invoke(app, ["query", *arguments, "--format", "json", sql])
-    assert result.exit_code == 0, result.output
-    rows = json.loads(result.output)
-    return (list(rows[0]) if rows else []), [[_text(value) for value in row.values()] for row in rows]
 
 
 def _wait(describe: Any, done: Any, what: str, seconds: float = 900) -> Any:
@@ -231,9 +216,9 @@ def test_the_deployed_stack_drives_the_day_to_the_local_gold(
     # Gold through Athena equals gold of the local run, row for row.
     aws = ["--backend", "aws", "--bucket", BUCKET]
     for table, order in GOLD_TABLES.items():
-        columns, expected = _query(["--lake", str(local)], f"select * from gold.{table} order by {order}")
+        columns, expected = query_as_text(["--lake", str(local)], f"select * from gold.{table} order by {order}")
         assert expected, table
-        aws_columns, found = _query(aws, f"select {', '.join(columns)} from gold.{table} order by {order}")
+        aws_columns, found = query_as_text(aws, f"select {', '.join(columns)} from gold.{table} order by {order}")
         assert aws_columns == columns, table
         assert sorted(found, key=repr) == sorted(expected, key=repr), table
         if table != "seller_contracts":

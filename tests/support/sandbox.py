@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from orchestration.cli import app
 from sandbox import Sandbox, start_sandbox
+
+_WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +35,21 @@ def sandbox_environment(aws_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return aws_sandbox
+
+
+def _as_athena_text(value: Any) -> str | None:
+    """Athena returns every value as text (a timestamp with its milliseconds, where DuckDB's Python
+    value drops them when they are zero): both backends' rows are compared as text."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return _WHOLE_SECONDS.sub(r"\1", str(value))
+
+
+def query_as_text(arguments: list[str], sql: str) -> tuple[list[str], list[list[str | None]]]:
+    """``lakehouse query`` on either backend (``arguments`` choose it): the columns and the rows as text."""
+    result = CliRunner().invoke(app, ["query", *arguments, "--format", "json", sql])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    return (list(rows[0]) if rows else []), [[_as_athena_text(value) for value in row.values()] for row in rows]
