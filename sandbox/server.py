@@ -56,8 +56,23 @@ class Sandbox:
 
         return recorded_executions()
 
+    def reset(self) -> None:
+        """Empties the account. Every moto server of one process shares its backends, so another server
+        started in the same process (a test session's) leaves its buckets, databases and tables here."""
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=30).raise_for_status()
+        _execute_state_machines(self.endpoint)
+
     def stop(self) -> None:
         self._stop()
+
+
+def _execute_state_machines(endpoint: str) -> None:
+    response = requests.post(
+        f"{endpoint}/moto-api/config",
+        json={"stepfunctions": {"execute_state_machine": True}},
+        timeout=10,
+    )
+    response.raise_for_status()
 
 
 def start_sandbox(port: int = 0, host: str = "127.0.0.1", statement_log: Path | None = None) -> Sandbox:
@@ -76,12 +91,7 @@ def start_sandbox(port: int = 0, host: str = "127.0.0.1", statement_log: Path | 
     install_in_process_lambda()
     install_executing_deployed_state_machines()
     unroute = route_integrations_to(bound_port)
-    response = requests.post(
-        f"{endpoint}/moto-api/config",
-        json={"stepfunctions": {"execute_state_machine": True}},
-        timeout=10,
-    )
-    response.raise_for_status()
+    _execute_state_machines(endpoint)
 
     def stop() -> None:
         unroute()

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from ingestion.aurora.extract import demo_database_path
 from orchestration.cli import app
-from sandbox import Sandbox, start_sandbox
+from sandbox import Sandbox
 from sandbox.lake import upload_folders
 from tests.aws_path.conftest import keys_of
 from tests.dashboard.page_data import embedded_data
@@ -64,22 +64,12 @@ def _object(key: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox of this module's own: its Glue databases hold this lake's gold only."""
-    started = start_sandbox(0, statement_log=tmp_path_factory.mktemp("sandbox") / "athena.jsonl")
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture(scope="module")
-def aws_environment_for_module(sandbox: Sandbox) -> Iterator[pytest.MonkeyPatch]:
+def aws_environment_for_module(aws_sandbox: Sandbox) -> Iterator[pytest.MonkeyPatch]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
         for name in ("LAKEHOUSE_BACKEND", "LAKEHOUSE_BUCKET", "LAKEHOUSE_AURORA_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
             patch.delenv(name, raising=False)
-        for name, value in sandbox.environment().items():
+        for name, value in aws_sandbox.environment().items():
             patch.setenv(name, value)
         yield patch
 

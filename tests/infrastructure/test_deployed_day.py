@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from core.calendar import today_in_sao_paulo
 from ingestion.aurora.extract import demo_database_path
 from orchestration.cli import app
-from sandbox import Sandbox, start_sandbox
+from sandbox import Sandbox
 from sandbox.lake import upload_folders
 from sandbox.stack import Completion, complete_stack, fire_schedule
 from tests.support.mariadb import mariadb_server, mariadb_url  # noqa: F401 - fixtures
@@ -48,18 +48,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    started = start_sandbox(0, statement_log=tmp_path_factory.mktemp("sandbox") / "athena.jsonl")
-    try:
-        yield started
-    finally:
-        started.stop()
-
-
-@pytest.fixture(scope="module")
-def environment(sandbox: Sandbox) -> Iterator[pytest.MonkeyPatch]:
+def environment(aws_sandbox: Sandbox) -> Iterator[pytest.MonkeyPatch]:
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in sandbox.environment().items():
+        for name, value in aws_sandbox.environment().items():
             patch.setenv(name, value)
         for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "MOTO_PORT", "LAKEHOUSE_BACKEND", "LAKEHOUSE_BUCKET"):
             patch.delenv(name, raising=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -16,15 +17,25 @@ from sandbox import Sandbox, start_sandbox
 _WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 
 
-@pytest.fixture(scope="session")
-def aws_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """One sandbox for the session; its Athena statements also go to ``athena-statements.jsonl``."""
-    log = tmp_path_factory.mktemp("sandbox") / "athena-statements.jsonl"
-    sandbox = start_sandbox(0, statement_log=log)
+@contextlib.contextmanager
+def clean_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox whose account starts empty; its Athena statements also go to ``athena-statements.jsonl``.
+
+    The moto servers of one process share one account: without the reset, what the session's moto server
+    and earlier modules created (databases, tables under the same names, state machines) is seen here."""
+    started = start_sandbox(0, statement_log=tmp_path_factory.mktemp("sandbox") / "athena-statements.jsonl")
     try:
-        yield sandbox
+        started.reset()
+        yield started
     finally:
-        sandbox.stop()
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A clean sandbox for each module: modules build lakes under the same Glue names."""
+    with clean_sandbox(tmp_path_factory) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture
