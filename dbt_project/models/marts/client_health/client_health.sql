@@ -4,10 +4,10 @@
 -- comes last, as Athena requires for Hive tables.
 -- Incremental: a build rebuilds only the convenios (partitions) its new records touch: where the clients
 -- of those records are now, and where the previous build had them (a client may change plan). The
--- other partitions are not rewritten. A convenio whose last client moves away would keep that stale
--- row on Athena (insert_overwrite replaces only the partitions it writes); the unique test on id then
--- fails the build and gold stays as published until a --full-refresh. On DuckDB the pre-hook
--- (macros/client_health_incremental.sql) deletes the touched clients' previous rows first.
+-- other partitions are not rewritten. A convenio whose last client moves away has no row to write, so
+-- the pre-hook (macros/client_health_incremental.sql) removes the touched clients' previous rows first:
+-- on DuckDB by a row delete, on Athena by removing the gold_build partitions that hold touched clients
+-- only (insert_overwrite then rewrites the rest). No stale row remains on either engine.
 -- depends_on: {{ ref('int_client_health__clientes_checked') }}
 with
 
@@ -57,9 +57,7 @@ final as (
 {% if is_incremental() %}
 touched_clients as (
 
-    select distinct id
-    from {{ ref('int_client_health__clientes_checked') }}
-    where dbt_build_id = {{ current_build_id() }} and rejection_reason is null
+    {{ touched_client_ids() }}
 
 ),
 
