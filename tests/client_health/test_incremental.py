@@ -4,66 +4,34 @@ same gold, row for row, as one --full-refresh over the same inputs, clients who 
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pytest
-from pydantic import SecretStr
 from pyspark.sql import SparkSession
 
 from core import registry
 from core.backend import build_backend
 from core.settings import Settings
-from glue_jobs.client_health_to_bronze import run_job
-from ingestion.client_health.contract import delivered_schema
-from ingestion.client_health.pseudonym import PseudonymKey, pseudonymous_id
-from ingestion.client_health.sample_data import generate_tables, write_tables
-from ingestion.cpf import format_cpf, generate_cpf
+from ingestion.client_health.pseudonym import pseudonymous_id
 from jobs.dbt import DbtSummary, run_dbt
+from tests.client_health.plan_changes import (
+    DAY_1,
+    DAY_2,
+    DAYS,
+    KEY,
+    LONE_CONVENIO,
+    LONER,
+    MOVER,
+    SELECT,
+    STAYER,
+    land_day,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
-
-DAY_1, DAY_2 = "2025-06-01", "2025-06-02"
-KEY = "incremental-test-key"
-SELECT = ["--select", "+client_health", "int_client_health__quarantined"]
-_cpfs = random.Random(14)
-MOVER, LONER, STAYER = (generate_cpf(_cpfs, punctuated=False) for _ in range(3))
-
-
-def _client(cpf: str, registered: str, convenio: str, city: str) -> dict[str, Any]:
-    return {
-        "documento_cpf": format_cpf(cpf), "nome_completo": "Ana Souza", "data_nascimento": "1980-01-01",
-        "data_cadastro": registered, "sexo": "Fem", "uf": "SP", "pais": "Brasil", "logradouro": "Rua A",
-        "numero": 1, "bairro": "Centro", "cidade": city, "convenio": convenio,
-    }  # fmt: skip
-
-
-def _with_clients(tables: dict[str, pa.Table], clients: list[dict[str, Any]]) -> dict[str, pa.Table]:
-    extra = pa.Table.from_pylist(clients, schema=delivered_schema("parquet"))
-    return {**tables, "parquet": pa.concat_tables([tables["parquet"], extra])}
-
-
-# Day 1: MOVER in Amil, LONER alone in a plan of its own, STAYER in SUS. Day 2: MOVER and LONER move
-# (later registrations), so Amil loses a client and "Plano Unico" loses its only one; STAYER sends an
-# older record, which does not win.
-DAYS = {
-    DAY_1: [
-        _client(MOVER, "2025-05-01T10:00:00", "Amil", "Recife"),
-        _client(LONER, "2025-05-01T10:00:00", "Plano Único", "Natal"),
-        _client(STAYER, "2025-05-01T10:00:00", "SUS", "Santos"),
-    ],
-    DAY_2: [
-        _client(MOVER, "2025-05-30T10:00:00", "Unimed", "Olinda"),
-        _client(LONER, "2025-05-30T10:00:00", "SUS", "Natal"),
-        _client(STAYER, "2024-01-01T10:00:00", "Hapvida", "Santos"),
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -81,10 +49,8 @@ MODELS = {
 }
 
 
-def _land_and_build(spark: SparkSession, lake: Path, settings: Settings, day: str, seed: int) -> DbtSummary:
-    tables = _with_clients(generate_tables(60, dt.date.fromisoformat(day), seed=seed), DAYS[day])
-    write_tables(tables, lake / "landing" / "client_health" / day)
-    run_job(spark, {"lake_uri": str(lake), "day": day, "ingested_at": f"{day}T09:00:00.000Z"}, PseudonymKey(SecretStr(KEY)))
+def _land_and_build(spark: SparkSession, lake: Path, settings: Settings, day: str) -> DbtSummary:
+    land_day(spark, lake, day)
     build_backend(settings).catalog.register_bronze(registry.all_bronze_tables(lake.resolve()))
     return run_dbt(["build", *SELECT], settings, day=day)
 
@@ -94,7 +60,7 @@ def history(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> It
     lake = tmp_path_factory.mktemp("incremental") / "lake"
     (lake / "silver").mkdir(parents=True)  # where dbt-duckdb writes external (Parquet) silver
     settings = Settings().for_lake(lake)
-    builds = {day: _land_and_build(spark, lake, settings, day, seed) for seed, day in enumerate(DAYS, start=1)}
+    builds = {day: _land_and_build(spark, lake, settings, day) for day in DAYS}
     compiled = {name: (lake / COMPILED / folder / f"{name}.sql").read_text() for name, folder in MODELS.items()}
     yield History(lake, settings, builds, compiled)
 
@@ -132,7 +98,7 @@ def test_clients_who_changed_plan_are_in_their_new_convenio_only(history: Histor
     gold = {row[0]: row for row in _rows(history.lake, "gold_build.client_health", "id")}
     convenio = {cpf: gold[pseudonymous_id(KEY, cpf)][-1] for cpf in (MOVER, LONER, STAYER)}
     assert convenio == {MOVER: "Unimed", LONER: "SUS", STAYER: "SUS"}
-    assert "Plano Unico" not in {row[-1] for row in gold.values()}  # its only client left
+    assert LONE_CONVENIO not in {row[-1] for row in gold.values()}  # its only client left
 
 
 def test_two_incremental_days_equal_one_full_refresh(history: History) -> None:
