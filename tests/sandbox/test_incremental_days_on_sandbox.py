@@ -6,7 +6,7 @@
 - gold after the incremental days equals gold from one ``--full-refresh`` over the same inputs;
 - gold built on the aws path equals gold built on the local path (DuckDB) for the same history.
 
-client_health is left out: it is not incremental on main yet (another branch makes it so)."""
+client_health's days on both targets are in ``test_client_health_days_on_sandbox.py``."""
 
 from __future__ import annotations
 
