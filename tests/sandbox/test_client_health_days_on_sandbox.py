@@ -27,7 +27,18 @@ from ingestion.client_health.pseudonym import pseudonymous_id
 from jobs.dbt import DbtSummary, run_dbt_on
 from sandbox import Sandbox
 from sandbox.lake import upload_folders
-from tests.client_health.plan_changes import DAYS, KEY, LONE_CONVENIO, LONER, MOVER, SELECT, STAYER, land_day
+from tests.client_health.plan_changes import (
+    DAY_1,
+    DAY_2,
+    DAYS,
+    KEY,
+    LONE_CONVENIO,
+    LONER,
+    MOVER,
+    SELECT,
+    STAYER,
+    land_day,
+)
 from tests.support.sandbox import query_as_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -131,12 +142,11 @@ def test_day_two_builds_and_its_tests_pass_without_a_stale_row(history: History)
         _succeeded(summary)
         assert any("unique" in test and "client_health" in test for test in summary.tests), (day, summary.tests)
         assert set(summary.tests.values()) <= {"pass"}, (day, summary.tests)
-    day_1, day_2 = DAYS
-    assert _convenio_of(history.aws_gold[day_1], LONER) == [LONE_CONVENIO]
-    assert {cpf: _convenio_of(history.aws_gold[day_2], cpf) for cpf in (MOVER, LONER, STAYER)} == {
+    assert _convenio_of(history.aws_gold[DAY_1], LONER) == [LONE_CONVENIO]
+    assert {cpf: _convenio_of(history.aws_gold[DAY_2], cpf) for cpf in (MOVER, LONER, STAYER)} == {
         MOVER: ["Unimed"], LONER: ["SUS"], STAYER: ["SUS"]
     }
-    columns, rows = history.aws_gold[day_2]
+    columns, rows = history.aws_gold[DAY_2]
     ids = [row[columns.index("id")] for row in rows]
     assert len(ids) == len(set(ids))
 
@@ -144,7 +154,7 @@ def test_day_two_builds_and_its_tests_pass_without_a_stale_row(history: History)
 def test_the_emptied_convenio_has_no_partition_left(history: History) -> None:
     assert LONE_CONVENIO not in history.build_partitions and "SUS" in history.build_partitions
     assert history.build_objects and not [key for key in history.build_objects if f"convenio={LONE_CONVENIO}/" in key]
-    _, rows = history.aws_gold[DAYS[-1]]
+    _, rows = history.aws_gold[DAY_2]
     assert LONE_CONVENIO not in {row[-1] for row in rows}
 
 
@@ -161,11 +171,10 @@ def test_published_gold_on_aws_equals_the_local_build_each_day(history: History)
 def test_incremental_gold_equals_a_full_refresh(history: History) -> None:
     assert history.full_refresh is not None
     _succeeded(history.full_refresh)
-    assert history.aws_gold_full_refresh == history.aws_gold[DAYS[-1]]
+    assert history.aws_gold_full_refresh == history.aws_gold[DAY_2]
 
 
 def test_each_published_version_keeps_its_files(history: History) -> None:
-    day_1, day_2 = DAYS
-    assert history.published_locations[day_1] != history.published_locations[day_2]
-    assert any(f"convenio={LONE_CONVENIO}/" in key for key in history.objects_at[day_1])  # still there for rollback
-    assert not any(f"convenio={LONE_CONVENIO}/" in key for key in history.objects_at[day_2])
+    assert history.published_locations[DAY_1] != history.published_locations[DAY_2]
+    assert any(f"convenio={LONE_CONVENIO}/" in key for key in history.objects_at[DAY_1])  # still there for rollback
+    assert not any(f"convenio={LONE_CONVENIO}/" in key for key in history.objects_at[DAY_2])
