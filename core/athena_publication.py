@@ -33,6 +33,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 BUILD_DATABASE = "gold_build"
 PUBLISHED_DATABASE = "gold"
@@ -104,8 +105,22 @@ def _partitions(glue: Any, database: str, table: str) -> list[dict[str, Any]]:
     return found
 
 
+# Characters Hive escapes as %XX in a partition folder's name (FileUtils.escapePathName), as Athena
+# writes them: a value such as "N/A" is one folder, "convenio=N%2FA".
+_HIVE_ESCAPED = frozenset('"#%\'*/:=?\\\x7f{[]^')
+
+
+def _escape_partition_value(value: str) -> str:
+    return "".join(f"%{ord(char):02X}" if char in _HIVE_ESCAPED or ord(char) < 0x20 else char for char in value)
+
+
 def _partition_folder(keys: Sequence[dict[str, Any]], values: Sequence[str]) -> str:
-    return "/".join(f"{key['Name']}={value}" for key, value in zip(keys, values, strict=True))
+    return "/".join(f"{key['Name']}={_escape_partition_value(value)}" for key, value in zip(keys, values, strict=True))
+
+
+def _partition_values(relative: str) -> tuple[str, ...]:
+    """The partition values of an object below a version folder ("ano=2024/mes=3/<file>" -> ("2024", "3"))."""
+    return tuple(unquote(part.split("=", 1)[1]) for part in relative.split("/")[:-1])
 
 
 def _built_objects(s3: Any, glue: Any, table: dict[str, Any], database: str) -> list[_BuiltObject]:
@@ -295,7 +310,7 @@ def publish_table_athena(
     check_location_is_ours(glue, f"s3://{bucket}/{published_database}/{name}/", published_database, name)
     _copy_version(s3, objects, bucket, _split(location)[1])
     partition_values = sorted(
-        {tuple(part.split("=", 1)[1] for part in item.relative.split("/")[:-1]) for item in objects}
+        {_partition_values(item.relative) for item in objects}
     ) if build.get("PartitionKeys") else []
     _ensure_database(glue, published_database)
     previous = _switch(glue, published_database, build, location, version, partition_values, clock)
@@ -343,7 +358,7 @@ def rollback_gold_athena(
     if not objects:
         raise PublicationError(f"{location}: the earlier version's files are gone")
     partition_values = sorted(
-        {tuple(part.split("=", 1)[1] for part in item["Key"][len(prefix) :].split("/")[:-1]) for item in objects}
+        {_partition_values(item["Key"][len(prefix) :]) for item in objects}
     ) if current.get("PartitionKeys") else []
     previous = _switch(glue, published_database, current, location, target["version"], partition_values, clock)
     rows = _rows(s3, [_BuiltObject(f"{bucket_name}/{item['Key']}", "", "", int(item["Size"])) for item in objects])

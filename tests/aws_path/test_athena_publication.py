@@ -179,3 +179,54 @@ def test_prune_keeps_current_previous_and_recently_retired_versions(catalog: Cat
     remaining = {key.split("/")[2] for key in keys_of(catalog.s3, catalog.bucket, f"{catalog.gold_db}/")}
     assert remaining == set(versions[2:])
     assert catalog.published() == {("2025", "2"): [33]}
+
+
+def test_a_partition_value_with_a_slash_is_one_escaped_folder(glue: Any, s3: Any, bucket: str) -> None:
+    """client_health's convenio defaults to "N/A": Hive (Athena) names its folder convenio=N%2FA; the
+    published partition keeps the value, and a rollback reads it back from the folder name."""
+    build_db, gold_db = f"gold_build_{bucket.replace('-', '_')}", f"gold_{bucket.replace('-', '_')}"
+    glue.create_database(DatabaseInput={"Name": build_db})
+    columns = [{"Name": "id", "Type": "string"}]
+
+    def build(values: list[str]) -> None:
+        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_table(DatabaseName=build_db, Name="client_health")
+        location = f"s3://{bucket}/gold_build/client_health/{uuid.uuid4().hex}/"
+        glue.create_table(
+            DatabaseName=build_db,
+            TableInput={
+                "Name": "client_health", "TableType": "EXTERNAL_TABLE",
+                "PartitionKeys": [{"Name": "convenio", "Type": "string"}],
+                "StorageDescriptor": {**PARQUET, "Columns": columns, "Location": location},
+            },
+        )  # fmt: skip
+        for value in values:
+            folder = f"{location}{uuid.uuid4().hex}/"  # where the build wrote it does not matter
+            sink = io.BytesIO()
+            pq.write_table(pa.table({"id": [value]}), sink)
+            s3.put_object(Bucket=bucket, Key=f"{folder.removeprefix(f's3://{bucket}/')}part-0", Body=sink.getvalue())
+            glue.create_partition(
+                DatabaseName=build_db, TableName="client_health",
+                PartitionInput={"Values": [value], "StorageDescriptor": {**PARQUET, "Columns": columns, "Location": folder}},
+            )  # fmt: skip
+
+    def publish(day: int) -> Any:
+        moment = dt.datetime(2025, 3, day, 12, tzinfo=dt.UTC)
+        return publish_gold_athena(
+            glue, s3, bucket, ["client_health"], build_database=build_db, published_database=gold_db, clock=lambda: moment
+        )[0]
+
+    def published() -> dict[str, str]:
+        partitions = glue.get_partitions(DatabaseName=gold_db, TableName="client_health")["Partitions"]
+        return {partition["Values"][0]: partition["StorageDescriptor"]["Location"] for partition in partitions}
+
+    build(["N/A", "SUS"])
+    first = publish(10)
+    assert first.partitions == 2 and first.rows == 2
+    assert published() == {"N/A": f"{first.location}convenio=N%2FA/", "SUS": f"{first.location}convenio=SUS/"}
+    build(["SUS"])
+    publish(11)
+    assert set(published()) == {"SUS"}
+    rolled_back = rollback_gold_athena(glue, s3, bucket, "client_health", published_database=gold_db)
+    assert rolled_back.version == first.version
+    assert published() == {"N/A": f"{first.location}convenio=N%2FA/", "SUS": f"{first.location}convenio=SUS/"}
