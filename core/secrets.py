@@ -17,6 +17,10 @@ class SecretUnavailableError(RuntimeError):
     pass
 
 
+class SecretNotFoundError(SecretUnavailableError):
+    """No secret has that id (as opposed to one that exists and could not be read)."""
+
+
 class _DropSecretPayloads(logging.Filter):
     """botocore logs whole response bodies at DEBUG, and a GetSecretValue body is the secret itself."""
 
@@ -49,7 +53,8 @@ def fetch_secret(secret_id: str, region: str, *, client: Any | None = None) -> S
         response = secrets_manager.get_secret_value(SecretId=secret_id)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "error")
-        raise SecretUnavailableError(
+        unavailable = SecretNotFoundError if code == "ResourceNotFoundException" else SecretUnavailableError
+        raise unavailable(
             f"secret {secret_id!r} could not be read from Secrets Manager: {code}"
         ) from None
     except BotoCoreError as exc:

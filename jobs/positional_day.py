@@ -20,6 +20,7 @@ import pyarrow as pa
 from core.backend import Backend
 from core.errors import describe_error
 from core.registry import all_bronze_tables
+from core.secrets import SecretNotFoundError
 from core.settings import Settings
 from core.table_readers import CatalogTableReader, TableReader
 from ingestion.positional.converter import SOURCE
@@ -29,7 +30,7 @@ from jobs.dbt import run_dbt_on
 from jobs.job_record import FAILED, SUCCEEDED, write_job_record
 from jobs.sla_check import JOB
 from serving.gold_publication import PUBLISHED_SCHEMA
-from serving.opensearch import OpenSearchPublisher, contract_plans_index
+from serving.opensearch import OpenSearchPublisher, contract_plans_index, opensearch_configured
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +53,20 @@ def read_gold_contract_plans(source: TableReader) -> pa.Table:
 
 
 def publish_contract_plans_to_opensearch(settings: Settings, source: TableReader | Path) -> dict[str, Any]:
-    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL.
+    """Indexes the published gold rows; ``{"status": "not_configured"}`` without an OpenSearch URL (or, on
+    AWS, a secret naming one).
 
     ``source`` reads gold: a ``TableReader`` (S3 through Glue on AWS) or the local catalog file.
     """
-    if not settings.opensearch_url:
+    if not opensearch_configured(settings):
         return {"status": "not_configured"}
+    try:
+        publisher = OpenSearchPublisher.from_settings(settings)
+    except SecretNotFoundError as missing:
+        # The template always names a secret; a deployment without OpenSearch simply does not create it.
+        return {"status": "not_configured", "reason": str(missing)}
     reader = CatalogTableReader(source) if isinstance(source, Path) else source
-    result = OpenSearchPublisher.from_settings(settings).publish_table(
+    result = publisher.publish_table(
         contract_plans_index(), read_gold_contract_plans(reader)
     )
     return {

@@ -30,7 +30,7 @@ import requests
 from pydantic import SecretStr
 
 from core.secrets import resolve_secret
-from core.settings import Settings
+from core.settings import Backend, Settings
 from ingestion.positional.tables import contract_plans_key, contract_plans_schema
 
 logger = logging.getLogger(__name__)
@@ -126,10 +126,46 @@ class OpenSearchConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenSearchConfig:
-        if not settings.opensearch_url:
-            raise OpenSearchError("LAKEHOUSE_OPENSEARCH_URL is not set")
-        password = resolve_secret(settings, settings.opensearch_password, settings.opensearch_secret_id)
-        return cls.from_url(settings.opensearch_url, settings.opensearch_username, password)
+        """From LAKEHOUSE_OPENSEARCH_URL (and username, password), or on AWS from the secret alone.
+
+        The secret holds the password, or the whole connection: JSON ``{"url", "username", "password"}``
+        or a URL with the credentials in it. Deployed jobs get only the secret id (the template's
+        ``OpenSearchSecretName``), so the endpoint is the operator's to set, beside the password."""
+        secret = resolve_secret(settings, settings.opensearch_password, settings.opensearch_secret_id)
+        url, username, password = settings.opensearch_url, settings.opensearch_username, secret
+        if secret is not None and settings.opensearch_secret_id and settings.backend is Backend.AWS:
+            url, username, password = _connection_from_secret(secret, url, username)
+        if not url:
+            raise OpenSearchError("LAKEHOUSE_OPENSEARCH_URL is not set (nor a url in the OpenSearch secret)")
+        return cls.from_url(url, username, password)
+
+
+def opensearch_configured(settings: Settings) -> bool:
+    """A URL, or on AWS a secret id (the secret then names the endpoint)."""
+    return bool(settings.opensearch_url) or (settings.backend is Backend.AWS and bool(settings.opensearch_secret_id))
+
+
+def _connection_from_secret(
+    secret: SecretStr, url: str | None, username: str | None
+) -> tuple[str | None, str | None, SecretStr | None]:
+    text = secret.get_secret_value().strip()
+    if text.startswith(("http://", "https://")):
+        return text, username, None  # from_url takes the credentials out of the URL
+    if not text.startswith("{"):
+        return url, username, secret  # the password alone
+    try:
+        fields = json.loads(text)
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        # The message never carries the secret's text.
+        raise OpenSearchError("the OpenSearch secret is not valid JSON") from None
+    password = fields.get("password")
+    return (
+        fields.get("url") or url,
+        fields.get("username") or username,
+        None if password is None else SecretStr(str(password)),
+    )
 
 
 @dataclass(frozen=True)

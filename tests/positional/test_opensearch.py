@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pyarrow as pa
 import pytest
 import requests
 from pydantic import SecretStr
 
-from core.settings import Settings
+from core.settings import Backend, Settings
+from jobs.positional_day import publish_contract_plans_to_opensearch
 from serving.opensearch import (
     BulkPublishError,
     IndexSpec,
@@ -22,6 +26,7 @@ from serving.opensearch import (
     OpenSearchPublisher,
     contract_plans_index,
     mapping_for_schema,
+    opensearch_configured,
 )
 from tests.support.fake_opensearch import FakeOpenSearch, running_fake_opensearch
 
@@ -158,6 +163,43 @@ def test_endpoint_and_credentials_come_from_settings(fake: FakeOpenSearch) -> No
     publisher = OpenSearchPublisher.from_settings(settings, sleep=Sleeps())
     assert publisher.publish(SPEC, _rows(3)).requests == 2
     assert all(call.authorization and call.authorization.startswith("Basic ") for call in fake.bulk_calls)
+
+
+@pytest.mark.parametrize("form", ["json", "url"])
+def test_on_aws_the_secret_alone_names_the_endpoint_and_the_credentials(
+    fake: FakeOpenSearch, aws_environment: str, form: str
+) -> None:
+    """Deployed jobs get only the secret id: the operator's secret carries the whole connection."""
+    secret_id = f"lakehouse-test/opensearch-{form}"
+    with_credentials = fake.url.replace("http://", f"http://publisher:{PASSWORD}@")
+    body = json.dumps({"url": fake.url, "username": "publisher", "password": PASSWORD}) if form == "json" else with_credentials
+    boto3.client("secretsmanager").create_secret(Name=secret_id, SecretString=body)
+    settings = Settings(backend=Backend.AWS, opensearch_secret_id=secret_id)
+
+    assert opensearch_configured(settings)
+    config = OpenSearchConfig.from_settings(settings)
+    assert PASSWORD not in config.url and PASSWORD not in repr(config)
+    assert OpenSearchPublisher(config, sleep=Sleeps()).publish(SPEC, _rows(2)).documents == 2
+    assert fake.bulk_calls and all(call.authorization for call in fake.bulk_calls)
+
+
+def test_a_deployment_without_the_opensearch_secret_reports_not_configured_naming_it(
+    aws_environment: str, tmp_path: Path
+) -> None:
+    settings = Settings(backend=Backend.AWS, opensearch_secret_id="lakehouse-test/no-such-secret")
+    result = publish_contract_plans_to_opensearch(settings, tmp_path / "catalog.duckdb")
+    assert result["status"] == "not_configured"
+    assert "lakehouse-test/no-such-secret" in result["reason"] and "ResourceNotFoundException" in result["reason"]
+
+
+def test_without_a_url_or_an_aws_secret_opensearch_is_not_configured(aws_environment: str) -> None:
+    assert not opensearch_configured(Settings(opensearch_secret_id="lakehouse/opensearch"))  # local: the URL decides
+    assert not opensearch_configured(Settings(backend=Backend.AWS))
+    secret_id = "lakehouse-test/opensearch-broken"
+    boto3.client("secretsmanager").create_secret(Name=secret_id, SecretString="{not json " + PASSWORD)
+    with pytest.raises(OpenSearchError) as raised:
+        OpenSearchConfig.from_settings(Settings(backend=Backend.AWS, opensearch_secret_id=secret_id))
+    assert "not valid JSON" in str(raised.value) and PASSWORD not in str(raised.value)
 
 
 def test_the_fake_speaks_the_bulk_protocol_faithfully(fake: FakeOpenSearch) -> None:
