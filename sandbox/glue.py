@@ -173,13 +173,16 @@ class SandboxCatalog:
     # objects
     def objects(self, location: str) -> list[tuple[str, int, str]]:
         """(key, size, etag) of every object under a location."""
-        from moto.s3.models import s3_backends
+        from moto.s3.models import FakeDeleteMarker, s3_backends
 
         bucket_name, prefix = split_location(location)
         backend = s3_backends[ACCOUNT_ID]["global"]
         bucket = backend.get_bucket(bucket_name)
-        keys, _folders, _truncated, _marker = backend.list_objects(bucket, prefix, None, None, None)
-        return sorted((key.name, int(key.size), str(key.etag)) for key in keys)
+        # moto's own listing reads each key after copying the names, and raises KeyError when a request
+        # running beside it (dbt's threads) deleted one in between: a deleted object is simply not listed.
+        found = (bucket.keys.get(name) for name in list(bucket.keys) if name.startswith(prefix))
+        live = [key for key in found if key is not None and not isinstance(key, FakeDeleteMarker)]
+        return sorted((key.name, int(key.size), str(key.etag)) for key in live)
 
     def data_files(self, location: str) -> list[str]:
         """Every data file under a location, recursively (Athena reads subfolders of a table location)."""

@@ -104,3 +104,34 @@ def test_manifests_are_json_lines_read_by_athena(bucket: str) -> None:
         f"select file_id, rows_read, partition_0, partition_1 from {database}.ingestion_manifests", bucket
     )
     assert result.rows == [("f1", "3", "partner_csv", "2025-04-02")]
+
+
+def test_an_object_deleted_while_a_location_is_listed_is_left_out(
+    bucket: str, sandbox_environment: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt runs models on threads: a listing may see a key that another request deletes before it is read
+    (moto's own listing then raised KeyError, which surfaced as GENERIC_INTERNAL_ERROR in a test)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    from sandbox.glue import SandboxCatalog
+
+    s3 = boto3.client("s3")
+    for name in ("a", "b", "c"):
+        s3.put_object(Bucket=bucket, Key=f"t/{name}.parquet", Body=b"PAR1")
+    s3.delete_object(Bucket=bucket, Key="t/c.parquet")  # a versioned bucket would keep a delete marker
+    stored = s3_backends[DEFAULT_ACCOUNT_ID]["global"].get_bucket(bucket)
+
+    class DeletedWhileListed(type(stored.keys)):  # type: ignore[misc]
+        def __getitem__(self, name: str) -> object:
+            if name == "t/a.parquet":
+                dict.pop(self, "t/b.parquet", None)  # as a DeleteObject beside the listing
+            return super().__getitem__(name)
+
+    racing = DeletedWhileListed()
+    for name, versions in stored.keys.iterlists():
+        racing.setlist(name, versions)
+    monkeypatch.setattr(stored, "keys", racing)
+    listed = SandboxCatalog(sandbox_environment.endpoint).objects(f"s3://{bucket}/t/")
+
+    assert [key for key, _size, _etag in listed] == ["t/a.parquet"]
