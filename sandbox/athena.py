@@ -61,6 +61,11 @@ def recorded_executions() -> list[AthenaExecution]:
         return list(_REGISTRY.executions.values())
 
 
+def forget_executions() -> None:
+    with _REGISTRY.lock:
+        _REGISTRY.executions.clear()
+
+
 def recorded_execution(query_id: str) -> AthenaExecution:
     return _REGISTRY.executions[query_id]
 

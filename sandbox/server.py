@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox.athena import AthenaExecution, install_executing_athena
+from sandbox.athena import AthenaExecution, forget_executions, install_executing_athena
 from sandbox.glue_runs import install_executing_glue
 from sandbox.lambda_runtime import install_in_process_lambda
 from sandbox.step_functions import install_executing_deployed_state_machines, route_integrations_to
@@ -57,9 +57,11 @@ class Sandbox:
         return recorded_executions()
 
     def reset(self) -> None:
-        """Empties the account. Every moto server of one process shares its backends, so another server
-        started in the same process (a test session's) leaves its buckets, databases and tables here."""
+        """Empties the account, Athena's statement history included. Every moto server of one process
+        shares its backends, so another server started in the same process (a test session's) leaves its
+        buckets, databases and tables here."""
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=30).raise_for_status()
+        forget_executions()
         _execute_state_machines(self.endpoint)
 
     def stop(self) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 
 from sandbox import Sandbox
+from tests.sandbox.athena_client import ok
 from tests.support.moto import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +52,21 @@ def test_step_functions_definitions_execute(sandbox_environment: Sandbox) -> Non
         time.sleep(0.1)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"said": "hi"}
+
+
+def test_a_reset_empties_the_account_and_the_statement_history(sandbox_environment: Sandbox) -> None:
+    boto3.client("s3").create_bucket(Bucket="reset-me")
+    boto3.client("glue").create_database(DatabaseInput={"Name": "reset_me"})
+    assert ok("select 1", "reset-me").rows
+    assert sandbox_environment.executions()
+
+    sandbox_environment.reset()
+
+    assert sandbox_environment.executions() == []
+    assert boto3.client("s3").list_buckets()["Buckets"] == []
+    assert boto3.client("glue").get_databases()["DatabaseList"] == []
+    # Step Functions definitions still execute after the reset.
+    test_step_functions_definitions_execute(sandbox_environment)
 
 
 def test_lakehouse_sandbox_prints_its_environment_and_serves(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -17,25 +16,17 @@ from sandbox import Sandbox, start_sandbox
 _WHOLE_SECONDS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\.0+$")
 
 
-@contextlib.contextmanager
-def clean_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A sandbox whose account starts empty; its Athena statements also go to ``athena-statements.jsonl``.
-
-    The moto servers of one process share one account: without the reset, what the session's moto server
-    and earlier modules created (databases, tables under the same names, state machines) is seen here."""
-    started = start_sandbox(0, statement_log=tmp_path_factory.mktemp("sandbox") / "athena-statements.jsonl")
-    try:
-        started.reset()
-        yield started
-    finally:
-        started.stop()
-
-
 @pytest.fixture(scope="module")
 def aws_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """A clean sandbox for each module: modules build lakes under the same Glue names."""
-    with clean_sandbox(tmp_path_factory) as sandbox:
+    """A sandbox for each module, its account empty at the start (modules build lakes under the same Glue
+    names, and the moto servers of one process share one account); its Athena statements also go to
+    ``athena-statements.jsonl``."""
+    sandbox = start_sandbox(0, statement_log=tmp_path_factory.mktemp("sandbox") / "athena-statements.jsonl")
+    try:
+        sandbox.reset()
         yield sandbox
+    finally:
+        sandbox.stop()
 
 
 @pytest.fixture
