@@ -491,7 +491,8 @@ class Statement:
         for values, files in groups:
             scan = self._file_scan(files, columns, serde, table.get("Parameters", {}))
             extra = ", ".join(
-                f"CAST({sql_string(value)} AS {glue_type_to_duckdb(kind)}) AS {quoted(name)}"
+                f"CAST({'NULL' if value == DEFAULT_PARTITION else sql_string(value)} AS "
+                f"{glue_type_to_duckdb(kind)}) AS {quoted(name)}"
                 for (name, kind), value in zip(keys, values, strict=True)
             )
             scans.append(f"SELECT *{', ' + extra if extra else ''} FROM ({scan})")

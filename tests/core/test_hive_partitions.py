@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
+from core.catalog import BronzeTable, partitions_present
 from core.hive_partitions import (
     DEFAULT_PARTITION,
     escape_path_name,
@@ -36,3 +38,9 @@ def test_a_folder_path_names_each_key_and_escaped_value() -> None:
     assert folder_partition("convenio=a%3Db") == ("convenio", "a=b")
     with pytest.raises(ValueError, match="not a key=value"):
         folder_partition("rows")
+
+
+def test_bronze_registration_reads_a_spark_escaped_folder_back_as_the_raw_value() -> None:
+    table = BronzeTable("clients", "bronze/clients", pa.schema([("id", pa.int64())]), ("convenio", "ano"))
+    present = partitions_present(table, ["convenio=N%2FA/ano=2024/part-0.parquet", "convenio=SUS/ano=2024/part-0.parquet"])
+    assert present == {("N/A", "2024"): "convenio=N%2FA/ano=2024/", ("SUS", "2024"): "convenio=SUS/ano=2024/"}

@@ -85,6 +85,19 @@ def test_partition_folders_are_hive_escaped_and_values_stay_raw(bucket: str, dat
     )
 
 
+def test_a_null_partition_value_is_hive_s_default_partition_and_reads_back_null(bucket: str, database: str) -> None:
+    ok(
+        f"create table {database}.nulos with (external_location='s3://{bucket}/nulos/v1', "
+        "partitioned_by=ARRAY['ano']) as select * from (values (1, 2024), (2, null)) as t(id, ano)",
+        bucket,
+    )
+    assert _partition_locations(database, "nulos") == {
+        "2024": f"s3://{bucket}/nulos/v1/ano=2024/",
+        "__HIVE_DEFAULT_PARTITION__": f"s3://{bucket}/nulos/v1/ano=__HIVE_DEFAULT_PARTITION__/",
+    }
+    assert ok(f"select id, ano from {database}.nulos order by id", bucket).rows == [("1", "2024"), ("2", None)]
+
+
 def test_repair_and_add_partition_read_escaped_folders_back_as_raw_values(bucket: str, database: str) -> None:
     s3 = boto3.client("s3")
     for number, folder in enumerate(_AWKWARD_VALUES.values()):
