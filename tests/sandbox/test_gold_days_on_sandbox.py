@@ -5,8 +5,8 @@ values and adds new keys, and the latest delivery must win on both engines.
 Each day lands bronze in a local lake the way the jobs do (the positional converter, the Aurora
 extraction, the client-files Glue job's body; partner bronze written directly), then dbt builds every
 gold table's lineage with its tests on both targets with the day given (``SELECT``), and both publish
-gold. The aws side reads the same
-bronze, uploaded to the sandbox bucket and registered in Glue, as the Glue jobs do.
+gold. The aws side reads the same bronze, uploaded to the sandbox bucket and registered in Glue, as the
+Glue jobs do.
 
 - Positional: contract 1 moves from PLENO to PREMIUM, contract 2 to BASICO (so it leaves
   gold.contract_plans), contract 4 from BASICO to SUPERIOR (so it enters it), contract 5 is new; the plan
