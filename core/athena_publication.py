@@ -33,7 +33,8 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+
+from core.hive_partitions import folder_partition, partition_folder
 
 BUILD_DATABASE = "gold_build"
 PUBLISHED_DATABASE = "gold"
@@ -105,22 +106,13 @@ def _partitions(glue: Any, database: str, table: str) -> list[dict[str, Any]]:
     return found
 
 
-# Characters Hive escapes as %XX in a partition folder's name (FileUtils.escapePathName), as Athena
-# writes them: a value such as "N/A" is one folder, "convenio=N%2FA".
-_HIVE_ESCAPED = frozenset('"#%\'*/:=?\\\x7f{[]^')
-
-
-def _escape_partition_value(value: str) -> str:
-    return "".join(f"%{ord(char):02X}" if char in _HIVE_ESCAPED or ord(char) < 0x20 else char for char in value)
-
-
 def _partition_folder(keys: Sequence[dict[str, Any]], values: Sequence[str]) -> str:
-    return "/".join(f"{key['Name']}={_escape_partition_value(value)}" for key, value in zip(keys, values, strict=True))
+    return partition_folder([key["Name"] for key in keys], values)
 
 
 def _partition_values(relative: str) -> tuple[str, ...]:
     """The partition values of an object below a version folder ("ano=2024/mes=3/<file>" -> ("2024", "3"))."""
-    return tuple(unquote(part.split("=", 1)[1]) for part in relative.split("/")[:-1])
+    return tuple(folder_partition(part)[1] for part in relative.split("/")[:-1])
 
 
 def _built_objects(s3: Any, glue: Any, table: dict[str, Any], database: str) -> list[_BuiltObject]:

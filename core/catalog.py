@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from core.athena_publication import publish_gold_athena
+from core.hive_partitions import unescape_path_name
 from core.table_readers import CatalogTableReader, GlueTableReader, TableReader
 
 BRONZE_SCHEMA = "bronze"
@@ -218,7 +219,7 @@ def partitions_present(table: BronzeTable, keys: Iterable[str]) -> dict[tuple[st
         for position, folder in enumerate(wildcard_folders):
             name, separator, value = folder.partition("=")
             is_hive = separator and position < len(table.partition_columns) and name == table.partition_columns[position]
-            values.append(value if is_hive else folder)
+            values.append(unescape_path_name(value) if is_hive else folder)
         found[tuple(values)] = "/".join(folders) + "/"
     return found
 

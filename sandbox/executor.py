@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from core.hive_partitions import DEFAULT_PARTITION, folder_partition, partition_folder
 from sandbox.glue import (
     PARQUET_STORAGE,
     SandboxCatalog,
@@ -490,7 +491,8 @@ class Statement:
         for values, files in groups:
             scan = self._file_scan(files, columns, serde, table.get("Parameters", {}))
             extra = ", ".join(
-                f"CAST({sql_string(value)} AS {glue_type_to_duckdb(kind)}) AS {quoted(name)}"
+                f"CAST({'NULL' if value == DEFAULT_PARTITION else sql_string(value)} AS "
+                f"{glue_type_to_duckdb(kind)}) AS {quoted(name)}"
                 for (name, kind), value in zip(keys, values, strict=True)
             )
             scans.append(f"SELECT *{', ' + extra if extra else ''} FROM ({scan})")
@@ -658,12 +660,8 @@ class Statement:
             )
         written = []
         for combination in combinations:
-            values = [athena_text(value) or "__HIVE_DEFAULT_PARTITION__" for value in combination]
-            folder = (
-                base
-                + "/"
-                + "/".join(f"{key}={value}" for key, value in zip(partitioned_by, values, strict=True))
-            )
+            values = [athena_text(value) or DEFAULT_PARTITION for value in combination]
+            folder = base + "/" + partition_folder(partitioned_by, values)
             condition = " AND ".join(f"{quoted(key)} IS NOT DISTINCT FROM ?" for key in partitioned_by)
             self._duckdb(
                 f"COPY (SELECT {data_columns} FROM sandbox_result WHERE {condition}) TO "
@@ -922,10 +920,7 @@ class Statement:
         ):
             values = self._values_in_key_order(table, self._partition_spec(spec))
             keys = [column["Name"] for column in table["PartitionKeys"]]
-            default = (
-                base + "/" + "/".join(f"{key}={value}" for key, value in zip(keys, values, strict=True)) + "/"
-            )
-            partitions.append((values, location or default))
+            partitions.append((values, location or f"{base}/{partition_folder(keys, values)}/"))
         self.catalog.add_partitions(database, table, partitions)
         return Outcome("DDL", "ALTER_TABLE_ADD_PARTITION")
 
@@ -993,13 +988,14 @@ class Statement:
         base = table["StorageDescriptor"]["Location"].rstrip("/")
         found: dict[tuple[str, ...], str] = {}
         for relative in self.catalog.folders(base):
-            parts = relative.split("/")[: len(keys)]
-            pairs = [part.partition("=") for part in parts]
-            if len(parts) == len(keys) and all(
-                key.lower() == expected for (key, _, _), expected in zip(pairs, keys, strict=True)
-            ):
-                values = tuple(value for _, _, value in pairs)
-                found[values] = base + "/" + "/".join(parts) + "/"
+            # Only folders: an object directly named key=value (or Hadoop's key=value_$folder$ marker)
+            # is no partition.
+            parts = relative.split("/")[:-1][: len(keys)]
+            if len(parts) != len(keys) or not all("=" in part for part in parts):
+                continue
+            pairs = [folder_partition(part) for part in parts]
+            if all(key.lower() == expected for (key, _), expected in zip(pairs, keys, strict=True)):
+                found[tuple(value for _, value in pairs)] = base + "/" + "/".join(parts) + "/"
         self.catalog.add_partitions(
             database, table, [(list(values), location) for values, location in found.items()]
         )
@@ -1052,7 +1048,7 @@ class Statement:
         keys = [column["Name"] for column in table.get("PartitionKeys", [])]
         return text_outcome(
             sorted(
-                "/".join(f"{key}={value}" for key, value in zip(keys, partition["Values"], strict=True))
+                partition_folder(keys, partition["Values"])
                 for partition in self.catalog.partitions(database, name)
             ),
             "partition",

@@ -23,16 +23,15 @@ import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from sandbox.glue import ACCOUNT_ID, REGION
+from sandbox.intrinsics import IntrinsicResolver, parameter_values
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-_NO_VALUE = object()
-_SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass
@@ -44,7 +43,6 @@ class DeployedStack:
     parameters: dict[str, str]
     physical_ids: dict[str, str]
     clients: Callable[[str], Any]
-    conditions: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def load(cls, name: str, clients: Callable[[str], Any] | None = None) -> DeployedStack:
@@ -53,10 +51,8 @@ class DeployedStack:
         (description,) = cloudformation.describe_stacks(StackName=name)["Stacks"]
         body = cloudformation.get_template(StackName=name)["TemplateBody"]
         template = body if isinstance(body, dict) else json.loads(body)
-        parameters = {
-            name: str(declared.get("Default", "")) for name, declared in template.get("Parameters", {}).items()
-        }
-        parameters |= {item["ParameterKey"]: item["ParameterValue"] for item in description.get("Parameters", [])}
+        given = {item["ParameterKey"]: item["ParameterValue"] for item in description.get("Parameters", [])}
+        parameters = {key: str(value) for key, value in parameter_values(template, given).items()}
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=name)
         physical = {
             item["LogicalResourceId"]: item["PhysicalResourceId"]
@@ -66,96 +62,14 @@ class DeployedStack:
         }
         return cls(name, template, parameters, physical, make)
 
-    # Intrinsic functions, as CloudFormation resolves them.
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in (self.resolve(element) for element in value) if item is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (function, argument), = value.items()
-            if function == "Ref":
-                return self._ref(str(argument))
-            if function == "Fn::Sub":
-                return self._sub(argument)
-            if function == "Fn::GetAtt":
-                logical, attribute = argument if isinstance(argument, list) else str(argument).split(".", 1)
-                return self._attribute(logical, attribute)
-            if function == "Fn::Join":
-                separator, items = argument
-                return separator.join(str(item) for item in self.resolve(items))
-            if function == "Fn::Select":
-                index, items = argument
-                return self.resolve(items)[int(self.resolve(index))]
-            if function == "Fn::If":
-                condition, when_true, when_false = argument
-                return self.resolve(when_true if self.condition(condition) else when_false)
-        resolved = {key: self.resolve(item) for key, item in value.items()}
-        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
-
-    def condition(self, name: str) -> bool:
-        if name not in self.conditions:
-            self.conditions[name] = self._evaluate(self.template["Conditions"][name])
-        return self.conditions[name]
-
-    def _evaluate(self, expression: Any) -> bool:
-        (function, argument), = expression.items()
-        if function == "Condition":
-            return self.condition(argument)
-        if function == "Fn::Equals":
-            left, right = (self.resolve(item) for item in argument)
-            return bool(left == right)
-        if function == "Fn::Not":
-            return not self._evaluate(argument[0])
-        if function == "Fn::And":
-            return all(self._evaluate(item) for item in argument)
-        if function == "Fn::Or":
-            return any(self._evaluate(item) for item in argument)
-        raise ValueError(f"condition function {function} is not supported")
-
-    def _ref(self, name: str) -> Any:
-        pseudo = {
-            "AWS::StackName": self.name,
-            "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name in pseudo:
-            return pseudo[name]
-        if name in self.parameters:
-            declared = self.template["Parameters"][name]
-            value = self.parameters[name]
-            if declared.get("Type") == "CommaDelimitedList":
-                return [item for item in value.split(",") if item] if value else [""]
-            if declared.get("Type") == "Number":
-                return int(value)
-            return value
-        if name in self.physical_ids:
-            return self.physical_ids[name]
-        raise KeyError(f"{name}: neither a parameter nor a resource the stack created")
-
-    def _sub(self, argument: Any) -> str:
-        text, variables = (argument, {}) if isinstance(argument, str) else argument
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in variables:
-                return str(self.resolve(variables[name]))
-            if "." in name and not name.startswith("AWS::"):
-                logical, attribute = name.split(".", 1)
-                return str(self._attribute(logical, attribute))
-            return str(self._ref(name))
-
-        return _SUB_VARIABLE.sub(replace, text)
+    def _physical_id(self, logical: str) -> str:
+        if logical not in self.physical_ids:
+            raise KeyError(f"{logical}: neither a parameter nor a resource the stack created")
+        return self.physical_ids[logical]
 
     def _attribute(self, logical: str, attribute: str) -> str:
         kind = self.template["Resources"][logical]["Type"]
-        physical = self.physical_ids[logical]
+        physical = self._physical_id(logical)
         if (kind, attribute) == ("AWS::IAM::Role", "Arn"):
             return str(self.clients("iam").get_role(RoleName=physical.rsplit("/", 1)[-1])["Role"]["Arn"])
         if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
@@ -172,13 +86,21 @@ class DeployedStack:
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         """Resources of a type, as a real account creates them: the sandbox switch (``IsRealAccount``)
         taken as true, every other condition as the stack's parameters make it."""
-        self.conditions["IsRealAccount"] = True
-        found = {}
-        for logical, body in self.template["Resources"].items():
-            if body["Type"] == kind and self.condition(body.get("Condition", "IsRealAccount")):
-                found[logical] = self.resolve(body.get("Properties", {}))
-        self.conditions.clear()
-        return found
+        resolver = IntrinsicResolver(
+            self.template,
+            self.parameters,
+            self._physical_id,
+            self._attribute,
+            stack_name=self.name,
+            region=REGION,
+            account=ACCOUNT_ID,
+            fixed_conditions={"IsRealAccount": True},
+        )
+        return {
+            logical: resolver.resolve(body.get("Properties", {}))
+            for logical, body in self.template["Resources"].items()
+            if body["Type"] == kind and resolver.condition(body.get("Condition", "IsRealAccount"))
+        }
 
 
 def _default_clients() -> Callable[[str], Any]:

@@ -1,33 +1,31 @@
 """A small IAM evaluator over the template: resolves the intrinsic functions of each role's policy for
-concrete parameter values, then decides a request as IAM does for identity policies (an explicit Deny
+concrete parameter values (``sandbox.intrinsics``, with ids invented for a stack never
+deployed), then decides a request as IAM does for identity policies (an explicit Deny
 wins, else any matching Allow, else denied). Supports what the template uses: Action and Resource
 wildcards, and the StringEquals / StringLike / ArnEquals / ArnNotEquals / Bool conditions."""
 
 from __future__ import annotations
 
 import fnmatch
-import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from sandbox.intrinsics import IntrinsicResolver, parameter_values
+
 ACCOUNT, REGION, STACK = "123456789012", "us-east-1", "lakehouse"
-NO_VALUE = object()
 
 
-@dataclass
-class Resolver:
-    parameters: dict[str, Any]
+@dataclass(frozen=True)
+class PlannedIds:
+    """What ``Ref`` and ``Fn::GetAtt`` of a resource yield for a stack never deployed: a bucket its
+    name (given, or the one CloudFormation generates from the stack and logical id), a role or key its
+    ARN, any other resource an ARN of its service named after its logical id."""
+
     resources: dict[str, Any]
-    conditions: dict[str, Any] = field(default_factory=dict)
+    resolve: Callable[[Any], Any]
 
     def ref(self, name: str) -> Any:
-        pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::StackName": STACK, "AWS::Partition": "aws"}
-        if name in pseudo:
-            return pseudo[name]
-        if name == "AWS::NoValue":
-            return NO_VALUE
-        if name in self.parameters:
-            return self.parameters[name]
         kind = self.resources[name]["Type"]
         if kind == "AWS::S3::Bucket":
             return self.resolve(self.resources[name]["Properties"].get("BucketName")) or f"{STACK}-{name.lower()}"
@@ -39,46 +37,6 @@ class Resolver:
         if attribute == "Arn" and self.resources[name]["Type"] == "AWS::KMS::Key":
             return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}"
         return f"{self.ref(name)}.{attribute}"
-
-    def condition(self, name: str) -> bool:
-        return bool(self.resolve(self.conditions[name]))
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [item for item in (self.resolve(v) for v in value) if item is not NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (key, argument), = value.items()
-            if key == "Ref":
-                return self.ref(argument)
-            if key == "Fn::GetAtt":
-                return self.attribute(*argument)
-            if key == "Fn::Sub":
-                return re.sub(r"\$\{(!?)([\w:.]+)\}", self._substitute, argument)
-            if key == "Fn::Join":
-                return argument[0].join(str(item) for item in self.resolve(argument[1]))
-            if key == "Fn::Select":
-                return self.resolve(argument[1])[argument[0]]
-            if key == "Fn::If":
-                return self.resolve(argument[1] if self.condition(argument[0]) else argument[2])
-            if key == "Fn::Equals":
-                return self.resolve(argument[0]) == self.resolve(argument[1])
-            if key == "Fn::Not":
-                return not self.resolve(argument[0])
-            if key == "Fn::And":
-                return all(self.resolve(item) for item in argument)
-            if key == "Condition":
-                return self.condition(argument)
-        return {key: self.resolve(item) for key, item in value.items() if self.resolve(item) is not NO_VALUE}
-
-    def _substitute(self, match: re.Match[str]) -> str:
-        if match[1]:
-            return "${" + match[2] + "}"
-        name = match[2]
-        if "." in name and not name.startswith("AWS::"):
-            return str(self.attribute(*name.split(".", 1)))
-        return str(self.ref(name))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -129,14 +87,21 @@ class Policy:
         return any(statement["Effect"] == "Allow" for statement in relevant)
 
 
-def resolver(document: dict[str, Any], **parameters: Any) -> Resolver:
-    values = {"LakeBucketName": "lake", "ArtifactBucket": "artifacts", "ArtifactPrefix": "lakehouse/abc"}
-    for name, spec in document["Parameters"].items():
-        if "Default" in spec:
-            default = spec["Default"]
-            values[name] = default.split(",") if spec["Type"] == "CommaDelimitedList" and default else ([] if spec["Type"] == "CommaDelimitedList" else default)
-    values |= parameters
-    return Resolver(values, document["Resources"], document.get("Conditions", {}))
+def resolver(document: dict[str, Any], **parameters: Any) -> IntrinsicResolver:
+    given = {"LakeBucketName": "lake", "ArtifactBucket": "artifacts", "ArtifactPrefix": "lakehouse/abc"} | parameters
+    # A bucket's Ref is its BucketName property, which may itself hold intrinsics: the ids resolve
+    # through the resolver they serve.
+    ids = PlannedIds(document["Resources"], lambda value: intrinsics.resolve(value))
+    intrinsics = IntrinsicResolver(
+        document,
+        parameter_values(document, given),
+        ids.ref,
+        ids.attribute,
+        stack_name=STACK,
+        region=REGION,
+        account=ACCOUNT,
+    )
+    return intrinsics
 
 
 def role_policy(document: dict[str, Any], role: str, **parameters: Any) -> Policy:

@@ -54,6 +54,70 @@ def test_ctas_writes_partitions_where_athena_does_and_registers_them(bucket: str
     assert result.types == ["integer", "decimal", "integer"]
 
 
+# Values holding characters Hive escapes in a folder name ("/", "=", "%") and one it does not (non-ASCII,
+# space): Athena writes convenio=N%2FA/, a=b -> a%3Db, 50% -> 50%25, "São Paulo" as it is.
+_AWKWARD_VALUES = {"N/A": "N%2FA", "a=b": "a%3Db", "São Paulo": "São Paulo", "50%": "50%25"}
+
+
+def _partition_locations(database: str, table: str) -> dict[str, str]:
+    partitions = boto3.client("glue").get_partitions(DatabaseName=database, TableName=table)["Partitions"]
+    return {partition["Values"][0]: partition["StorageDescriptor"]["Location"] for partition in partitions}
+
+
+def test_partition_folders_are_hive_escaped_and_values_stay_raw(bucket: str, database: str) -> None:
+    first, *rest = list(_AWKWARD_VALUES)
+    ok(
+        f"create table {database}.saude with (external_location='s3://{bucket}/saude/v1', "
+        f"partitioned_by=ARRAY['convenio']) as select 1 as id, '{first}' as convenio",
+        bucket,
+    )
+    for number, value in enumerate(rest, start=2):
+        ok(f"insert into {database}.saude select {number}, '{value}'", bucket)
+    folders = {key.split("/")[2] for key in _keys(bucket, "saude/v1/")}
+    assert folders == {f"convenio={folder}" for folder in _AWKWARD_VALUES.values()}
+    assert _partition_locations(database, "saude") == {
+        value: f"s3://{bucket}/saude/v1/convenio={folder}/" for value, folder in _AWKWARD_VALUES.items()
+    }
+    rows = ok(f"select id, convenio from {database}.saude order by id", bucket).rows
+    assert rows == [(str(number), value) for number, value in enumerate(_AWKWARD_VALUES, start=1)]
+    assert sorted(ok(f"show partitions {database}.saude", bucket).rows) == sorted(
+        (f"convenio={folder}",) for folder in _AWKWARD_VALUES.values()
+    )
+
+
+def test_a_null_partition_value_is_hive_s_default_partition_and_reads_back_null(bucket: str, database: str) -> None:
+    ok(
+        f"create table {database}.nulos with (external_location='s3://{bucket}/nulos/v1', "
+        "partitioned_by=ARRAY['ano']) as select * from (values (1, 2024), (2, null)) as t(id, ano)",
+        bucket,
+    )
+    assert _partition_locations(database, "nulos") == {
+        "2024": f"s3://{bucket}/nulos/v1/ano=2024/",
+        "__HIVE_DEFAULT_PARTITION__": f"s3://{bucket}/nulos/v1/ano=__HIVE_DEFAULT_PARTITION__/",
+    }
+    assert ok(f"select id, ano from {database}.nulos order by id", bucket).rows == [("1", "2024"), ("2", None)]
+
+
+def test_repair_and_add_partition_read_escaped_folders_back_as_raw_values(bucket: str, database: str) -> None:
+    s3 = boto3.client("s3")
+    for number, folder in enumerate(_AWKWARD_VALUES.values()):
+        s3.put_object(Bucket=bucket, Key=f"planos/convenio={folder}/{number}.csv", Body=f"{number}\n".encode())
+    s3.put_object(Bucket=bucket, Key="planos/convenio=SUS_$folder$", Body=b"")
+    ok(
+        f"create external table {database}.planos (id int) partitioned by (convenio string) "
+        f"row format delimited fields terminated by ',' location 's3://{bucket}/planos/'",
+        bucket,
+    )
+    ok(f"alter table {database}.planos add partition (convenio='N/A')", bucket)
+    assert _partition_locations(database, "planos") == {"N/A": f"s3://{bucket}/planos/convenio=N%2FA/"}
+    ok(f"msck repair table {database}.planos", bucket)
+    assert _partition_locations(database, "planos") == {
+        value: f"s3://{bucket}/planos/convenio={folder}/" for value, folder in _AWKWARD_VALUES.items()
+    }
+    rows = ok(f"select id, convenio from {database}.planos order by id", bucket).rows
+    assert rows == [(str(number), value) for number, value in enumerate(_AWKWARD_VALUES)]
+
+
 def test_a_query_result_has_athena_metadata_and_lands_as_csv(bucket: str) -> None:
     result = ok("select 1 as n, 'a,b' as s, null as x, true as b, date '2025-01-02' as d", bucket)
     assert result.statement_type == "DML"
