@@ -11,12 +11,10 @@ clients change plan, one of them leaving a convenio it was alone in (``tests/cli
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from pyspark.sql import SparkSession
 
@@ -39,7 +37,7 @@ from tests.client_health.plan_changes import (
     STAYER,
     land_day,
 )
-from tests.support.sandbox import query_as_text
+from tests.support.sandbox import query_as_text, sandbox_lake
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -82,17 +80,8 @@ def _location(glue: Any, database: str) -> str:
 
 @pytest.fixture(scope="module")
 def history(aws_sandbox: Sandbox, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    patch = pytest.MonkeyPatch()
-    for name, value in aws_sandbox.environment().items():
-        patch.setenv(name, value)
-    patch.delenv("AWS_SESSION_TOKEN", raising=False)
-    patch.delenv("AWS_PROFILE", raising=False)
-    try:
-        s3, glue = boto3.client("s3"), boto3.client("glue")
-        s3.create_bucket(Bucket=BUCKET)
-        for database in ("silver", "gold_build"):
-            with contextlib.suppress(glue.exceptions.AlreadyExistsException):
-                glue.create_database(DatabaseInput={"Name": database})
+    with sandbox_lake(aws_sandbox, BUCKET) as bucket:
+        s3, glue = bucket.s3, bucket.glue
         lake = tmp_path_factory.mktemp("client-health-local") / "lake"
         (lake / "silver").mkdir(parents=True)  # where dbt-duckdb writes external (Parquet) silver
         local = build_backend(Settings().for_lake(lake))
@@ -127,8 +116,6 @@ def history(aws_sandbox: Sandbox, spark: SparkSession, tmp_path_factory: pytest.
             aws.catalog.publish_gold(GOLD)
         result.aws_gold_full_refresh = query_as_text(["--backend", "aws", "--bucket", BUCKET], PUBLISHED)
         yield result
-    finally:
-        patch.undo()
 
 
 def _convenio_of(gold: tuple[list[str], Rows], cpf: str) -> list[str | None]:

@@ -10,14 +10,12 @@ client_health's days on both targets are in ``test_client_health_days_on_sandbox
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 import duckdb
 import pytest
 import sqlglot
@@ -33,6 +31,7 @@ from sandbox.executor import athena_text
 from sandbox.lake import upload_folders
 from tests.dbt.partner_history import DAYS, LAST_DAY_MONTHS, deliver_partner_day
 from tests.sandbox.athena_client import ok
+from tests.support.sandbox import sandbox_lake
 
 pytestmark = pytest.mark.slow
 
@@ -105,19 +104,9 @@ def _build_local(lake: Path, day: str | None, *extra: str) -> None:
 
 @pytest.fixture(scope="module")
 def history(aws_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    patch = pytest.MonkeyPatch()
-    for name, value in aws_sandbox.environment().items():
-        patch.setenv(name, value)
-    patch.delenv("AWS_SESSION_TOKEN", raising=False)
-    patch.delenv("AWS_PROFILE", raising=False)
-    patch.setenv("LAKEHOUSE_BUCKET", BUCKET)
-    patch.setenv("LAKEHOUSE_PSEUDONYM_KEY", KEY)
-    try:
-        s3, glue = boto3.client("s3"), boto3.client("glue")
-        s3.create_bucket(Bucket=BUCKET)
-        for database in ("silver", "gold_build"):
-            with contextlib.suppress(glue.exceptions.AlreadyExistsException):
-                glue.create_database(DatabaseInput={"Name": database})
+    variables = {"LAKEHOUSE_BUCKET": BUCKET, "LAKEHOUSE_PSEUDONYM_KEY": KEY}
+    with sandbox_lake(aws_sandbox, BUCKET, variables) as bucket:
+        s3, glue = bucket.s3, bucket.glue
         local_lake = tmp_path_factory.mktemp("incremental-local") / "lake"
         (local_lake / "silver").mkdir(parents=True)
         aws_work = tmp_path_factory.mktemp("incremental-aws")
@@ -151,8 +140,6 @@ def history(aws_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> I
         _build_local(local_lake, None, "--full-refresh")
         result.local_gold_full_refresh = _local_rows(local_lake, f"gold_build.{GOLD}", GOLD_COLUMNS)
         yield result
-    finally:
-        patch.undo()
 
 
 def _scans_of(statement: str, table: str) -> list[exp.Select]:

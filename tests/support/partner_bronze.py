@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,16 +20,23 @@ EmployeeRow = tuple[int, int, bool, str, str]
 
 
 def write_partner_bronze(
-    lake: Path, day: str, file_id: str, rows: list[EmployeeRow], ingested_at: str, partner: str = "p"
+    lake: Path,
+    day: str,
+    file_id: str,
+    rows: list[EmployeeRow],
+    ingested_at: str,
+    partner: str = "p",
+    names: Mapping[int, str] | None = None,
 ) -> None:
-    """One landed partner file of ``day``: its bronze Parquet and a manifest that reconciles."""
+    """One landed partner file of ``day``: its bronze Parquet and a manifest that reconciles; ``names``
+    (employee -> name) names the employees, "Nome" otherwise."""
     key = f"landing/sftp/{partner}/{day}/{file_id}.csv"
     landed_id = LandedFile(key=key, day=day, name=f"{file_id}.csv", owner=partner).file_id
     table = pa.Table.from_pylist(
         [
             {
                 "id_funcionario": employee,
-                "nome": "Nome",
+                "nome": (names or {}).get(employee, "Nome"),
                 "cpf": None,
                 "idade": age,
                 "ativo": active,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -37,6 +40,34 @@ def sandbox_environment(aws_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return aws_sandbox
+
+
+@dataclass(frozen=True)
+class SandboxLake:
+    """A bucket of the sandbox a module builds its history in, and the clients to inspect it."""
+
+    bucket: str
+    s3: Any
+    glue: Any
+
+
+@contextlib.contextmanager
+def sandbox_lake(sandbox: Sandbox, bucket: str, variables: Mapping[str, str] | None = None) -> Iterator[SandboxLake]:
+    """What a module building days on the sandbox (``*_days_on_sandbox``) starts from, for a module-scoped
+    fixture: boto3, awswrangler and dbt-athena pointed at ``sandbox`` (plus ``variables``, e.g. Settings'
+    LAKEHOUSE_*), ``bucket`` created, and the Glue databases the builds write (``silver``, ``gold_build``).
+    The environment is restored on exit."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**sandbox.environment(), **(variables or {})}.items():
+            patch.setenv(name, value)
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            patch.delenv(name, raising=False)
+        s3, glue = boto3.client("s3"), boto3.client("glue")
+        s3.create_bucket(Bucket=bucket)
+        for database in ("silver", "gold_build"):
+            with contextlib.suppress(glue.exceptions.AlreadyExistsException):
+                glue.create_database(DatabaseInput={"Name": database})
+        yield SandboxLake(bucket, s3, glue)
 
 
 def _as_athena_text(value: Any) -> str | None:
