@@ -16,7 +16,6 @@ runs its parse once per output.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,8 +37,6 @@ from ingestion.spark_output import (
 from ingestion.spark_records import QUOTE
 
 EXTRA_FIELD = "_extra_field"
-# Athena reads Parquet best in files of about this size: fewer, larger files for a large delivery.
-TARGET_FILE_BYTES = 128 * 1024 * 1024
 SPARK_ERRORS: tuple[type[BaseException], ...] = (CapturedException, Py4JError, ConnectionError)
 _REASON_CHARS = 300
 
@@ -228,12 +225,9 @@ def _checked_copy(spark: SparkSession, store: ObjectStore, checked: CheckedFile)
     rejected rows only (the landed ones carry it in their typed columns)."""
     rejected_only = F.when(F.col("reason").isNotNull(), F.col(checked.raw_column))
     frame = checked.checked.withColumn(checked.raw_column, rejected_only)
-    return write_parquet_aside(spark, frame, store, files=frame.rdd.getNumPartitions(), order_by=None)
-
-
-def _bronze_files(store: ObjectStore, copy: StagedParquet) -> int:
-    staged_bytes = sum(store.head(part).size for part in copy.parts)
-    return max(1, math.ceil(staged_bytes / TARGET_FILE_BYTES))
+    return write_parquet_aside(
+        spark, frame, store, files=frame.rdd.getNumPartitions(), order_by=None, scratch=True
+    )
 
 
 def _write_outputs(
@@ -248,7 +242,9 @@ def _write_outputs(
         staged.append(copy)
         rows = spark.read.parquet(*(store.uri(part) for part in copy.parts))
         bronze_frame, rejected_frame = parsed.landed(rows), parsed.rejected(rows)
-        files = _bronze_files(store, copy)
+        # One bronze part per part of the copy, i.e. per read split: written in parallel, and of
+        # Athena-friendly size (a split is at least the file's share per core, at most SPLIT_BYTES).
+        files = len(copy.parts)
     else:
         bronze_frame, rejected_frame, files = parsed.bronze, parsed.quarantined, parsed.files
     bronze = write_parquet_aside(spark, bronze_frame, store, files=files, order_by=order_by)

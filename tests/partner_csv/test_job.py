@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from core.storage import LocalObjectStore
 from glue_jobs import partner_csv_to_bronze
 from glue_jobs.partner_csv_to_bronze import bronze_key, run_job
-from ingestion import spark_landing, spark_records
+from ingestion import spark_records
 from ingestion.manifest import FileManifest, read_manifest
 from ingestion.partner_csv.contract import MAX_FIELD_CHARS, SOURCE, parse_landing_key
 from ingestion.partner_csv.validation import detect_format
@@ -105,8 +105,7 @@ def test_an_unterminated_quote_is_one_quarantined_record(spark: SparkSession, tm
 def test_line_numbers_stay_exact_across_many_splits(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(spark_records, "SPLIT_BYTES", 512)  # dozens of tasks for a small file
-    monkeypatch.setattr(spark_landing, "TARGET_FILE_BYTES", 2048)  # and several bronze files
+    monkeypatch.setattr(spark_records, "SPLIT_BYTES", 512)  # dozens of tasks (and bronze parts) for a small file
     key = f"landing/sftp/acme/{DAY}/split.csv"
     lines, expected = [HEADER], []
     for number in range(1, 301):
@@ -124,7 +123,7 @@ def test_line_numbers_stay_exact_across_many_splits(
 
     assert (manifest.rows_read, manifest.rows_landed) == (300, 300)
     assert [(row["source_line"], row["id_funcionario"]) for row in _bronze(tmp_path, manifest)] == expected
-    assert len(manifest.outputs) > 1  # parts of the target size, published side by side
+    assert len(manifest.outputs) > 1  # one part per split, published side by side
 
 
 def test_header_by_name_in_any_order_with_missing_optional_and_unknown_columns(
