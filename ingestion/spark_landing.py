@@ -28,11 +28,13 @@ from core.storage import ObjectStore
 from ingestion.manifest import FileManifest, ReconciliationError, write_manifest
 from ingestion.quarantine import quarantine_file, quarantined_rows_key
 from ingestion.spark_output import (
+    StagedFiles,
     StagedParquet,
     discard,
     publish_parquet,
     remove_published,
     write_parquet_aside,
+    write_scratch_copy,
 )
 from ingestion.spark_records import QUOTE
 
@@ -220,30 +222,28 @@ def _reason_counts(spark: SparkSession, store: ObjectStore, staged: StagedParque
     }
 
 
-def _checked_copy(spark: SparkSession, store: ObjectStore, checked: CheckedFile) -> StagedParquet:
+def _checked_copy(store: ObjectStore, checked: CheckedFile) -> StagedFiles:
     """The checked records written once, as read (no shuffle); the delivered text is kept for the
     rejected rows only (the landed ones carry it in their typed columns)."""
     rejected_only = F.when(F.col("reason").isNotNull(), F.col(checked.raw_column))
-    frame = checked.checked.withColumn(checked.raw_column, rejected_only)
-    return write_parquet_aside(
-        spark, frame, store, files=frame.rdd.getNumPartitions(), order_by=None, scratch=True
-    )
+    return write_scratch_copy(checked.checked.withColumn(checked.raw_column, rejected_only), store)
 
 
 def _write_outputs(
     spark: SparkSession, store: ObjectStore, target: LandingTarget, parsed: ParsedFile | CheckedFile,
-    staged: list[StagedParquet],
+    staged: list[StagedFiles],
 ) -> tuple[StagedParquet, StagedParquet]:  # fmt: skip
     """Bronze and rejected rows written aside (each appended to ``staged`` as soon as it exists)."""
     order_by = None if parsed.in_order else target.line_column
     copy = None
     if isinstance(parsed, CheckedFile):
-        copy = _checked_copy(spark, store, parsed)
+        copy = _checked_copy(store, parsed)
         staged.append(copy)
         rows = spark.read.parquet(*(store.uri(part) for part in copy.parts))
         bronze_frame, rejected_frame = parsed.landed(rows), parsed.rejected(rows)
-        # One bronze part per part of the copy, i.e. per read split: written in parallel, and of
-        # Athena-friendly size (a split is at least the file's share per core, at most SPLIT_BYTES).
+        # At most one bronze part per part of the copy, i.e. per read split (Spark may pack small
+        # parts together when reading the copy back): written in parallel, and of Athena-friendly
+        # size (a split is at least the file's share per core, at most SPLIT_BYTES).
         files = len(copy.parts)
     else:
         bronze_frame, rejected_frame, files = parsed.bronze, parsed.quarantined, parsed.files
@@ -271,7 +271,7 @@ def land_file(
         return quarantine_whole_file(store, target, str(exc), exc.rows)
     except SPARK_ERRORS as exc:
         raise _failed(store, target, failure_reason(target.key, exc)) from exc
-    staged: list[StagedParquet] = []
+    staged: list[StagedFiles] = []
     try:
         bronze, rejected = _write_outputs(spark, store, target, parsed, staged)
         by_reason = _reason_counts(spark, store, rejected)

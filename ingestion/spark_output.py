@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
 
 from core.storage import ObjectStore
 
@@ -19,11 +19,17 @@ PART_MARK = "~~part-"
 
 
 @dataclass(frozen=True)
-class StagedParquet:
-    """Parts written under a staging prefix, with the row count read back from their footers."""
+class StagedFiles:
+    """Parquet parts written under a staging prefix."""
 
     prefix: str
     parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StagedParquet(StagedFiles):
+    """Staged parts with their row count, read back from their footers."""
+
     rows: int
 
 
@@ -35,31 +41,37 @@ def write_parquet_aside(
     files: int,
     order_by: str | None,
     gather: bool = False,
-    scratch: bool = False,
 ) -> StagedParquet:
     """Writes ``frame`` as at most ``files`` Parquet parts under a fresh staging prefix and counts them.
 
     ``gather``: shuffle the rows into the parts instead of merging partitions; for a few rows (the
-    rejected ones) out of many, so the parse upstream keeps running on every core. ``scratch``: a
-    copy read once and deleted, written plain (neither compressed nor dictionary-encoded), which
-    costs less time than its extra bytes do.
+    rejected ones) out of many, so the parse upstream keeps running on every core.
     """
-    prefix = f"_staging/{uuid.uuid4().hex}"
     shaped = frame.repartition(max(files, 1)) if gather else frame.coalesce(max(files, 1))
     if order_by is not None:
         shaped = shaped.sortWithinPartitions(order_by)
-    writer = shaped.write.mode("overwrite")
-    if scratch:
-        writer = writer.option("compression", "none").option("parquet.enable.dictionary", "false")
-    writer.parquet(store.uri(prefix))
+    staged = _write(shaped.write, store)
+    # Counted from what was written (Parquet footers), not from the plan that produced it.
+    rows = spark.read.parquet(*(store.uri(part) for part in staged.parts)).count() if staged.parts else 0
+    return StagedParquet(prefix=staged.prefix, parts=staged.parts, rows=rows)
+
+
+def write_scratch_copy(frame: DataFrame, store: ObjectStore) -> StagedFiles:
+    """Writes ``frame`` one part per partition, plain (neither compressed nor dictionary-encoded): a
+    copy read once and deleted, for which encoding costs more time than its extra bytes do."""
+    plain = frame.write.option("compression", "none").option("parquet.enable.dictionary", "false")
+    return _write(plain, store)
+
+
+def _write(writer: DataFrameWriter, store: ObjectStore) -> StagedFiles:
+    prefix = f"_staging/{uuid.uuid4().hex}"
+    writer.mode("overwrite").parquet(store.uri(prefix))
     parts = tuple(
         info.key
         for info in store.list(prefix)
         if info.key.rsplit("/", 1)[-1].startswith("part-") and info.key.endswith(".parquet")
     )
-    # Counted from what was written (Parquet footers), not from the plan that produced it.
-    rows = spark.read.parquet(*(store.uri(part) for part in parts)).count() if parts else 0
-    return StagedParquet(prefix=prefix, parts=parts, rows=rows)
+    return StagedFiles(prefix=prefix, parts=parts)
 
 
 def published_keys(stem: str, parts: int) -> list[str]:
@@ -87,5 +99,5 @@ def publish_parquet(store: ObjectStore, staged: StagedParquet, stem: str) -> lis
     return targets if staged.parts else []
 
 
-def discard(store: ObjectStore, staged: StagedParquet) -> None:
+def discard(store: ObjectStore, staged: StagedFiles) -> None:
     store.delete_prefix(staged.prefix)
