@@ -90,12 +90,7 @@ dropped_keys as (
 
 earlier_deliveries as (
 
-    select
-        history.*
-    from ({{ history }}) as history
-    inner join dropped_keys
-        on {% for column in key %}{{ 'and ' if not loop.first }}history.{{ column }} = dropped_keys.{{ column }} {% endfor %}
-    where history.ingestion_date not in (select processed_days.ingestion_date from processed_days)
+    {{ _earlier_deliveries(history, key) }}
 
 ),
 
@@ -155,6 +150,15 @@ select * from latest
         )
 {%- endmacro %}
 
+{# The other days' deliveries of the dropped keys (needs `dropped_keys` and `processed_days` beside it). #}
+{% macro _earlier_deliveries(history, key) -%}
+    select history.*
+    from ({{ history }}) as history
+    inner join dropped_keys
+        on {% for column in key %}{{ 'and ' if not loop.first }}history.{{ column }} = dropped_keys.{{ column }} {% endfor %}
+    where history.ingestion_date not in (select processed_days.ingestion_date from processed_days)
+{%- endmacro %}
+
 {% macro _keys_dropped_by_processed_days(delivered, key) -%}
     {%- set query -%}
         with delivered as ({{ delivered }}),
@@ -177,13 +181,7 @@ select * from latest
         with delivered as ({{ delivered }}),
         processed_days as (select distinct ingestion_date from delivered),
         dropped_keys as ({{ _dropped_keys(key) }}),
-        earlier_deliveries as (
-            select history.*
-            from ({{ history }}) as history
-            inner join dropped_keys
-                on {% for column in key %}{{ 'and ' if not loop.first }}history.{{ column }} = dropped_keys.{{ column }} {% endfor %}
-            where history.ingestion_date not in (select processed_days.ingestion_date from processed_days)
-        ),
+        earlier_deliveries as ({{ _earlier_deliveries(history, key) }}),
         filled_buckets as (
             select {{ key_bucket(key) }} as key_bucket from delivered
             union
