@@ -2,10 +2,13 @@
 
 Each day gets the bronze of the demo's partner CSV deliveries (the rows of
 ``ingestion.partner_csv.sample_data``, demo size: 2,000 rows in 4 files a day, reference months the 3
-before the day, a new seed each day), written directly as the Glue job lands them. The build timed is the
-partner CSV lineage of the project (bronze source tests, the incremental staging model, the latest-
-delivery view, the incremental gold.salary_averages, and every test on them), with the day as dbt's
-``day`` var, as ``lakehouse run`` passes it:
+before the day, a new seed each day), written directly as the Glue job lands them, and the demo's seven
+positional files (a quarter of those rows each, new contracts every day), converted by the positional
+converter as the Lambda does. The build timed is those two lineages of the project, with the day as
+dbt's ``day`` var, as ``lakehouse run`` passes it: the partner CSV's (bronze source tests, the incremental
+staging model, the latest-delivery view, the incremental gold.salary_averages) and the positional one's
+(the seven latest-state staging tables, one row per key, and gold.contract_plans), with every test on
+them:
 
 - day 1's build, on a lake holding day 1 only;
 - day N's build, on a lake holding days 1..N (days 2..N-1 built by one catch-up build: an incremental
@@ -18,7 +21,7 @@ Each build is run ``--repeat`` times (a day's build is idempotent: it replaces t
 months); the medians reported are the wall time of the dbt process and dbt's own elapsed time (models
 and tests, without interpreter start-up and parsing); the load average is printed beside, since the
 machine is shared. Target: day N / day 1 <= 1.5 on both, and the incremental history's
-gold.salary_averages equal, row for row, to the full refresh's.
+gold.salary_averages and positional staging tables equal, row for row, to the full refresh's.
 
     python -m bench.daily_growth [--days 60] [--rows 2000] [--repeat 3]
 """
@@ -38,9 +41,21 @@ from pathlib import Path
 from typing import Any
 
 FIRST_DAY = dt.date(2025, 1, 1)
-# The partner CSV lineage: staging, the latest-delivery view, salary_averages, their sources and tests.
-# Tests come with it when all their parents are in it (the rows-reconcile test also reads the manifests).
-SELECT = ["+salary_averages", "+int_partner_csv__employees_latest", "--indirect-selection", "cautious"]
+# The partner CSV lineage (staging, the latest-delivery view, salary_averages) and the positional one
+# (the latest-state staging tables, contract_plans), their sources and tests. Tests come with it when all
+# their parents are in it (the rows-reconcile test also reads the manifests).
+SELECT = [
+    "+salary_averages", "+int_partner_csv__employees_latest", "+contract_plans", "path:models/staging/positional",
+    "--indirect-selection", "cautious",
+]  # fmt: skip
+# Tables a full refresh must reproduce, row for row, from the incremental history.
+COMPARED = (
+    "gold_build.salary_averages",
+    "silver.stg_positional__contracts",
+    "silver.stg_positional__beneficiaries",
+    "silver.stg_positional__payments",
+    "silver.stg_positional__claims",
+)
 TARGET_RATIO = 1.5
 
 
@@ -100,8 +115,23 @@ def deliver_day(lake: Path, day: dt.date, rows: int, seed: int) -> int:
     return written
 
 
+def deliver_positional_day(lake: Path, day: dt.date, rows: int, seed: int) -> int:
+    """The demo's seven positional files of ``day``, converted to bronze; returns the rows landed."""
+    from core.storage import LocalObjectStore
+    from ingestion.positional.converter import convert_file
+    from ingestion.positional.sample_data import write_sample_day
+
+    store = LocalObjectStore(lake)
+    return sum(convert_file(store, key).rows_landed for key in write_sample_day(store, day.isoformat(), rows, seed))
+
+
+def deliver(lake: Path, day: dt.date, rows: int, seed: int) -> int:
+    """Both sources' deliveries of ``day``: partner rows and a quarter of them per positional file."""
+    return deliver_day(lake, day, rows, seed) + deliver_positional_day(lake, day, max(rows // 4, 50), seed)
+
+
 def build(settings: Any, day: dt.date | None, *extra: str) -> tuple[float, float]:
-    """One ``dbt build`` of the partner lineage: (wall seconds of the dbt process, dbt's own elapsed
+    """One ``dbt build`` of the two lineages: (wall seconds of the dbt process, dbt's own elapsed
     seconds from run_results.json: the models and tests, without interpreter start and parsing)."""
     from core.catalog import register_bronze_tables
     from core.layout import LakeLayout
@@ -137,12 +167,12 @@ def staging_rows(lake: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def salary_averages_rows(lake: Path) -> list[tuple[Any, ...]]:
-    """The built gold table, every row in a total order (what a full refresh must reproduce)."""
+def compared_rows(lake: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The compared tables, every row in a total order (what a full refresh must reproduce)."""
     import duckdb
 
     with duckdb.connect(str(lake / "catalog.duckdb"), read_only=True) as connection:
-        return connection.execute("select * from gold_build.salary_averages order by all").fetchall()
+        return {table: connection.execute(f"select * from {table} order by all").fetchall() for table in COMPARED}
 
 
 def daily_growth(days: int, rows: int, repeat: int, seed: int) -> dict[str, Any]:
@@ -162,28 +192,28 @@ def daily_growth(days: int, rows: int, repeat: int, seed: int) -> dict[str, Any]
         calendar = [FIRST_DAY + dt.timedelta(days=offset) for offset in range(days)]
 
         began = time.perf_counter()
-        landed = deliver_day(settings.lake, calendar[0], rows, seed)
+        landed = deliver(settings.lake, calendar[0], rows, seed)
         results["write_bronze_day_1_seconds"] = round(time.perf_counter() - began, 2)
         results["day_1"] = {**timed_builds(settings, calendar[0], repeat), "rows_landed": landed}
 
         began = time.perf_counter()
         for offset, day in enumerate(calendar[1:-1], start=1):
-            deliver_day(settings.lake, day, rows, seed + offset)
+            deliver(settings.lake, day, rows, seed + offset)
         results["write_bronze_middle_days_seconds"] = round(time.perf_counter() - began, 2)
         if days > 2:
             results["catch_up_build_wall_seconds"] = round(build(settings, None)[0], 2)
 
-        landed = deliver_day(settings.lake, calendar[-1], rows, seed + days - 1)
+        landed = deliver(settings.lake, calendar[-1], rows, seed + days - 1)
         results[f"day_{days}"] = {
             **timed_builds(settings, calendar[-1], repeat),
             "rows_landed": landed,
             "staging_rows_in_history": staging_rows(settings.lake),
         }
-        incremental_gold = salary_averages_rows(settings.lake)
+        incremental = compared_rows(settings.lake)
         results[f"full_refresh_day_{days}"] = timed_builds(settings, None, 1, "--full-refresh")
-        # The incremental history (day 1, the catch-up, day N, each day's repeats) gives a full refresh's gold.
-        results["incremental_gold_rows"] = len(incremental_gold)
-        results["incremental_equals_full_refresh"] = incremental_gold == salary_averages_rows(settings.lake)
+        # The incremental history (day 1, the catch-up, day N, each day's repeats) gives a full refresh's tables.
+        results["incremental_rows"] = {table: len(rows) for table, rows in incremental.items()}
+        results["incremental_equals_full_refresh"] = incremental == compared_rows(settings.lake)
         results["load_after"] = load_average()
     for measure in ("wall_seconds", "dbt_elapsed_seconds"):
         day_1 = results["day_1"][measure]
@@ -218,8 +248,8 @@ def main() -> None:
             f"{results[f'full_refresh_ratio_{measure}']}x"
         )
     print(
-        f"gold.salary_averages after {days} incremental days equals a full refresh: "
-        f"{results['incremental_equals_full_refresh']} ({results['incremental_gold_rows']} rows)"
+        f"{', '.join(COMPARED)} after {days} incremental days equal a full refresh: "
+        f"{results['incremental_equals_full_refresh']} ({results['incremental_rows']} rows)"
     )
     sys.exit(0 if results["target_met"] else 1)
 

@@ -5,7 +5,9 @@ Speed (default; ``--quick`` runs only the first size): at 1,000,000 and 5,000,00
 
 - the naive script: read the file, ``csv.DictReader``, per-row checks in Python, ``from_pylist``;
 - the seed-style Spark job: ``spark.read.csv(header, inferSchema)``, ``dropna``, ``dropDuplicates``,
-  ``count``, ``write``.
+  ``count``, ``write``;
+- for scale, the floor of any landing on this Spark: its CSV reader with the contract's schema given,
+  writing Parquet once, with no check, no line number, no quarantine and no count.
 
 Memory (``--memory``): each size lands in a fresh child process (its own JVM, with the driver memory
 given, 1g by default: the same heap for every size), and the peak resident memory of that process
@@ -46,6 +48,10 @@ _CHUNK = 100_000
 # Issue 14's targets: at least the naive script's speed at 1M rows, 3x the seed-style job's, and a
 # peak memory for the largest file at most this multiple of the smallest's.
 PEAK_RATIO_TARGET = 1.5
+FLOOR_SCHEMA = (
+    "id_funcionario long, nome string, cpf string, idade int, ativo boolean, salario decimal(12,2),"
+    " data_referencia date"
+)
 
 
 def write_partner_csv(path: Path, rows: int, seed: int = 7) -> None:
@@ -112,6 +118,12 @@ def seed_style_job(spark: Any, path: Path, out: Path) -> int:
     return rows
 
 
+def one_pass_floor(spark: Any, path: Path, out: Path) -> None:
+    """Spark's own CSV parse with the schema given and one Parquet write: what no landing can beat.
+    Timed last, in the warmest session of the three Spark jobs."""
+    spark.read.csv(str(path), header=True, schema=FLOOR_SCHEMA).write.mode("overwrite").parquet(str(out / "floor"))
+
+
 def land_with_glue_job(spark: Any, lake: Path, key: str) -> dict[str, Any]:
     from glue_jobs.partner_csv_to_bronze import run_job
     from ingestion.partner_csv.contract import parse_landing_key
@@ -174,6 +186,7 @@ def speed(sizes: list[int]) -> dict[str, Any]:
         write_partner_csv(lake / warm_key, 10_000)
         land_with_glue_job(spark, lake, warm_key)  # JIT and session warm-up, as after a run's first file
         seed_style_job(spark, lake / warm_key, Path(folder))
+        one_pass_floor(spark, lake / warm_key, Path(folder))
         for rows in sizes:
             key = f"landing/sftp/bench/{DAY}/rows_{rows}.csv"
             write_partner_csv(lake / key, rows)
@@ -182,6 +195,7 @@ def speed(sizes: list[int]) -> dict[str, Any]:
             naive_seconds, naive_rows = _timed(naive_ingest, lake / key, out)
             seed_seconds, seed_rows = _timed(seed_style_job, spark, lake / key, out)
             ours_seconds, ours = _timed(land_with_glue_job, spark, lake, key)
+            floor_seconds, _ = _timed(one_pass_floor, spark, lake / key, out)
             assert ours["rows_read"] == rows == ours["rows_landed"] + ours["rows_quarantined"], ours
             results["sizes"][rows] = {
                 "file_mb": round((lake / key).stat().st_size / 2**20, 1),
@@ -191,6 +205,8 @@ def speed(sizes: list[int]) -> dict[str, Any]:
                 "glue_job_rows_per_second": round(rows / ours_seconds),
                 "speed_vs_naive": round(naive_seconds / ours_seconds, 2),
                 "speed_vs_seed_style": round(seed_seconds / ours_seconds, 2),
+                "one_pass_floor_seconds": round(floor_seconds, 2),
+                "floor_speed_vs_seed_style": round(seed_seconds / floor_seconds, 2),
                 "rows": {"glue_job": ours, "naive_landed": naive_rows, "seed_style_kept": seed_rows},
             }
             _progress(rows, results["sizes"][rows])

@@ -290,8 +290,9 @@ class AthenaExecutor:
             "CREATE SECRET sandbox_s3 (TYPE s3, KEY_ID 'sandbox', SECRET 'sandbox', REGION 'us-east-1', "
             f"ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false)"
         )
-        # Data files are immutable once written (every write has a new name), so HEADs can be cached.
-        self.connection.execute("SET enable_http_metadata_cache = true")
+        # No cached HEADs: a file delivered again replaces its bronze object under the same key, and S3
+        # reads after a write see the new object (a cached size would read the old one's bytes).
+        self.connection.execute("SET enable_http_metadata_cache = false")
         self.connection.execute(f"ATTACH ':memory:' AS {CATALOG}")
         self.connection.execute(f"ATTACH ':memory:' AS {INFORMATION}")
         prepare_connection(self.connection)

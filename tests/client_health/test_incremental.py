@@ -46,6 +46,7 @@ COMPILED = Path(".dbt", "target", "compiled", "lakehouse", "models")
 MODELS = {
     "stg_client_health__clientes_csv": "staging/client_health",
     "client_health": "marts/client_health",
+    "int_client_health__clientes_latest": "intermediate/client_health",
 }
 
 
@@ -90,6 +91,10 @@ def test_each_day_builds_and_the_second_leaves_the_first_days_silver_alone(histo
     assert len(build_ids[DAY_1]) == 1 and len(build_ids[DAY_2]) == 1 and build_ids[DAY_1] != build_ids[DAY_2]
     # Day 2 read only day 2's bronze partition, and gold was rebuilt for the convenios it touched only.
     assert f"ingestion_date = '{DAY_2}'" in history.compiled_day_2["stg_client_health__clientes_csv"]
+    # The latest record per CPF: the records staged by day 2's build and the state of their key buckets.
+    latest_sql = history.compiled_day_2["int_client_health__clientes_latest"]
+    assert "dbt_build_id = cast(" in latest_sql and "kept_state" in latest_sql
+    assert "earlier_deliveries" not in latest_sql
     gold_sql = history.compiled_day_2["client_health"]
     assert "touched_convenios" in gold_sql and "where final.convenio in" in gold_sql
 
@@ -104,10 +109,12 @@ def test_clients_who_changed_plan_are_in_their_new_convenio_only(history: Histor
 def test_two_incremental_days_equal_one_full_refresh(history: History) -> None:
     incremental_gold = _rows(history.lake, "gold_build.client_health", "id")
     incremental_quarantine = _rows(history.lake, "silver.int_client_health__quarantined", "source_file, source_row")
-    assert incremental_gold and incremental_quarantine
+    incremental_latest = _rows(history.lake, "silver.int_client_health__clientes_latest", "cpf")
+    assert incremental_gold and incremental_quarantine and incremental_latest
 
     full = run_dbt(["build", *SELECT, "--full-refresh"], history.settings)
 
     assert full.success, full.failures
     assert _rows(history.lake, "gold_build.client_health", "id") == incremental_gold
     assert _rows(history.lake, "silver.int_client_health__quarantined", "source_file, source_row") == incremental_quarantine
+    assert _rows(history.lake, "silver.int_client_health__clientes_latest", "cpf") == incremental_latest

@@ -5,7 +5,6 @@ still points, instead of being deleted before the CTAS as a fixed location would
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import pytest
 
 from core.catalog import register_bronze_tables_in_glue
 from core.settings import Settings
-from ingestion.positional.tables import positional_bronze_tables
+from ingestion.aurora.bronze import declare_bronze_table, demo_schemas
+from ingestion.aurora.landing import DATA_FILE, PARTITION, table_prefix
 from jobs.dbt import run_dbt
 from sandbox import Sandbox
 from tests.sandbox.athena_client import ok
@@ -24,22 +24,20 @@ from tests.sandbox.athena_client import ok
 pytestmark = pytest.mark.slow
 
 BUCKET = "sandbox-rebuild-lake"
-MODEL = "stg_positional__plan_catalog"
+# A silver table rebuilt whole on every build (the latest Aurora extraction); the incremental models
+# keep their location and replace partitions instead.
+MODEL = "stg_aurora__contratos"
+TABLE = "contratos"
 
 
-def _plan_catalog_file() -> bytes:
-    table = next(table for table in positional_bronze_tables() if table.name == "positional_plan_catalog")
-    rows = pa.table(
-        {
-            "id_plano": pa.array([1, 2], pa.int64()),
-            "nome_plano": ["BASICO", "OURO"],
-            "valor_mensal": pa.array([Decimal("10.00"), Decimal("99.90")], pa.decimal128(10, 2)),
-            "_source_file": ["PLANOS_20250402.TXT"] * 2,
-            "_source_line": pa.array([1, 2], pa.int64()),
-        }
-    ).cast(table.schema)
+def _contracts_file() -> bytes:
+    schema = pa.schema([pa.field(field.name, field.type) for field in demo_schemas()[TABLE]])
+    rows = [
+        {"numero_contrato": "0000000001", "id_cliente": 1, "id_plano": 1, "ativo": True},
+        {"numero_contrato": "0000000002", "id_cliente": 2, "id_plano": 2, "ativo": False},
+    ]
     buffer = io.BytesIO()
-    pq.write_table(rows, buffer)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), buffer)
     return buffer.getvalue()
 
 
@@ -55,10 +53,10 @@ def test_a_rebuild_switches_location_and_keeps_the_previous_data(
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(
         Bucket=BUCKET,
-        Key="bronze/positional/plan_catalog/ingestion_date=2025-04-02/PLANOS_20250402.parquet",
-        Body=_plan_catalog_file(),
+        Key=f"{table_prefix(TABLE)}/{PARTITION}=2025-04-02/{DATA_FILE}",
+        Body=_contracts_file(),
     )
-    register_bronze_tables_in_glue(BUCKET, s3, glue, positional_bronze_tables())
+    register_bronze_tables_in_glue(BUCKET, s3, glue, [declare_bronze_table(TABLE, demo_schemas()[TABLE])])
     existing = {database["Name"] for database in glue.get_databases()["DatabaseList"]}
     if "silver" not in existing:
         glue.create_database(DatabaseInput={"Name": "silver"})
@@ -76,5 +74,5 @@ def test_a_rebuild_switches_location_and_keeps_the_previous_data(
         Bucket=BUCKET, Prefix=first_location.removeprefix(bucket_prefix).rstrip("/") + "/"
     )
     assert kept.get("KeyCount", 0) > 0, "the first build's files were deleted by the rebuild"
-    rows = ok(f"select id_plano, nome_plano from silver.{MODEL} order by id_plano", BUCKET).rows
-    assert rows == [("1", "BASICO"), ("2", "OURO")]
+    rows = ok(f"select numero_contrato, id_plano from silver.{MODEL} order by numero_contrato", BUCKET).rows
+    assert rows == [("0000000001", "1"), ("0000000002", "2")]
