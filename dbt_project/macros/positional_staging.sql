@@ -5,16 +5,16 @@
    no change in its staging model. #}
 {% macro positional_latest_delivery(table_name, key) -%}
 {%- set lineage = ['_source_file', '_source_line', 'ingestion_date'] %}
-{%- set layout_columns = source_columns('positional', table_name, exclude=lineage) %}
+{%- set layout_columns = source_column_names('positional', table_name, exclude=lineage) %}
 {%- set deliveries -%}
     select
-        {{ layout_columns }},
+        {{ layout_columns | join(',\n        ') }},
         _source_file as source_file,
         _source_line as source_line,
         cast(ingestion_date as date) as ingestion_date
     from {{ source('positional', table_name) }}
 {%- endset %}
-{%- set columns = (layout_columns | string).split(',') | map('trim') | list + ['source_file', 'source_line', 'ingestion_date'] %}
+{%- set columns = layout_columns + ['source_file', 'source_line', 'ingestion_date'] %}
 {{ latest_state(
     delivered=deliveries ~ '\n    where ' ~ ingestion_days_filter('ingestion_date'),
     history=deliveries,

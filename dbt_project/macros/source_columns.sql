@@ -4,8 +4,13 @@
    EXCLUDE. A table the catalog does not know yet (Glue before the first extraction) falls back to the
    columns the sources yml declares, so the model still compiles to the same select. #}
 {% macro source_columns(source_name, table_name, exclude=[]) -%}
+    {{ return(source_column_names(source_name, table_name, exclude) | join(',\n        ')) }}
+{%- endmacro %}
+
+{# The same columns as a list of quoted names (['*'] at parse time). #}
+{% macro source_column_names(source_name, table_name, exclude=[]) -%}
     {%- if not execute -%}
-        {{ return('*') }}
+        {{ return(['*']) }}
     {%- endif -%}
     {%- set names = [] -%}
     {%- for column in adapter.get_columns_in_relation(source(source_name, table_name)) -%}
@@ -25,5 +30,5 @@
     {%- if not kept -%}
         {{ exceptions.raise_compiler_error("source " ~ source_name ~ "." ~ table_name ~ " has no columns in the catalog and none declared") }}
     {%- endif -%}
-    {{ return(kept | join(',\n        ')) }}
+    {{ return(kept) }}
 {%- endmacro %}
